@@ -1,0 +1,35 @@
+"""Builds the C extension rnnc._C from csrc/.
+
+Environment switches:
+  RNNC_SANITIZE=1   build with AddressSanitizer + UndefinedBehaviorSanitizer
+  RNNC_DEBUG=1      -O0 -g
+"""
+import glob
+import os
+
+import numpy as np
+from setuptools import Extension, setup
+
+sources = sorted(glob.glob(os.path.join("csrc", "*.c")))
+compile_args = ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter",
+                "-fno-math-errno", "-pthread"]
+link_args = ["-pthread", "-lm"]
+if os.environ.get("RNNC_DEBUG"):
+    compile_args = [a for a in compile_args if a != "-O3"] + ["-O0", "-g"]
+if os.environ.get("RNNC_SANITIZE"):
+    san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g"]
+    compile_args += san
+    link_args += san
+
+setup(
+    ext_modules=[
+        Extension(
+            "rnnc._C",
+            sources=sources,
+            include_dirs=["csrc", np.get_include()],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_20_API_VERSION")],
+            extra_compile_args=compile_args,
+            extra_link_args=link_args,
+        )
+    ]
+)
