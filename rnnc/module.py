@@ -1,0 +1,209 @@
+"""Parameter and Module: the small base every rnnc layer builds on.
+
+Like micrograd / torch.nn, but with explicit NumPy arrays and an explicit backward:
+
+    out = m(x)                 # forward, remembers what backward needs (in training)
+    dx = m.backward(d_out)     # backward, ADDS into every p.grad
+    m.zero_grad()              # gradients accumulate until this
+
+A Module holds Parameters and child Modules as attributes; ``named_parameters()``
+walks them in registration order, with torch's dotted names.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Dict, Iterator, Tuple
+
+import numpy as np
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_float_dtype(dtype) -> np.dtype:
+    """Return np.float32 or np.float64 for `dtype`, or raise TypeError."""
+    dt = np.dtype(dtype)
+    if dt not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+class Parameter:
+    """A trainable array and its gradient (same shape and dtype).
+
+    ``data`` and ``grad`` are plain NumPy arrays; optimizers update ``data`` in place.
+    """
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: np.ndarray):
+        data = np.asarray(data)
+        as_float_dtype(data.dtype)
+        self.data = np.ascontiguousarray(data)
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def zero_grad(self) -> None:
+        self.grad[...] = 0
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of all layers.  Subclasses implement ``forward`` and ``backward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- registration -----------------------------------------------------------
+    def __setattr__(self, name, value):
+        params = self.__dict__.get("_parameters")
+        if params is None:
+            raise AttributeError("call Module.__init__() before assigning attributes")
+        modules = self.__dict__["_modules"]
+        params.pop(name, None)
+        modules.pop(name, None)
+        if isinstance(value, Parameter):
+            params[name] = value
+        elif isinstance(value, Module):
+            modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register `param` under `name` (None removes it), keeping insertion order."""
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    # -- traversal --------------------------------------------------------------
+    def named_children(self) -> Iterator[Tuple[str, "Module"]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def modules(self) -> Iterator["Module"]:
+        yield self
+        for m in self.children():
+            yield from m.modules()
+
+    def named_parameters(self, prefix: str = "") -> Iterator[Tuple[str, Parameter]]:
+        """(name, Parameter) pairs in registration order, children after own."""
+        for name, p in self._parameters.items():
+            yield prefix + name, p
+        for cname, child in self._modules.items():
+            yield from child.named_parameters(prefix + cname + ".")
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    def num_parameters(self) -> int:
+        return sum(p.data.size for p in self.parameters())
+
+    # -- modes ------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    # -- dtype ------------------------------------------------------------------
+    @property
+    def dtype(self) -> np.dtype:
+        for p in self.parameters():
+            return p.data.dtype
+        return np.dtype(np.float32)
+
+    def to(self, dtype) -> "Module":
+        """Cast every parameter (and its gradient) to float32 or float64, in place."""
+        dt = as_float_dtype(dtype)
+        for p in self.parameters():
+            p.data = np.ascontiguousarray(p.data.astype(dt))
+            p.grad = np.ascontiguousarray(p.grad.astype(dt))
+        return self
+
+    # -- state ------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter, keyed by torch-style dotted names."""
+        return OrderedDict((k, p.data.copy()) for k, p in self.named_parameters())
+
+    def load_state_dict(self, state: Dict[str, np.ndarray], strict: bool = True) -> None:
+        """Copy arrays into the parameters.  Keys and shapes are checked first, so a
+        mismatch changes nothing.  Values are cast to the module's dtype."""
+        own = OrderedDict(self.named_parameters())
+        if not hasattr(state, "items"):
+            raise TypeError(f"state must be a mapping of name -> array, got {type(state).__name__}")
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            msg = []
+            if missing:
+                msg.append(f"missing keys: {missing}")
+            if unexpected:
+                msg.append(f"unexpected keys: {unexpected}")
+            raise KeyError("load_state_dict(): " + "; ".join(msg))
+        arrays = {}
+        for k, p in own.items():
+            if k not in state:
+                continue
+            v = state[k]
+            if hasattr(v, "detach"):  # a torch tensor
+                v = v.detach().cpu().numpy()
+            v = np.asarray(v)
+            if v.dtype.kind not in "fiu":
+                raise TypeError(f"load_state_dict(): '{k}' must be a numeric array, got dtype {v.dtype}")
+            if v.shape != p.data.shape:
+                raise ValueError(
+                    f"load_state_dict(): '{k}' must have shape {p.data.shape}, got {v.shape}")
+            if not np.all(np.isfinite(v)):
+                raise ValueError(f"load_state_dict(): '{k}' contains NaN or inf")
+            arrays[k] = v
+        for k, v in arrays.items():
+            own[k].data[...] = v
+
+    # -- calling ----------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- printing ---------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        children = list(self.named_children())
+        if not children:
+            return lines[0] + ")"
+        for name, child in children:
+            sub = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {sub}")
+        return "\n".join(lines) + "\n)"
