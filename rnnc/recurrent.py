@@ -1,0 +1,338 @@
+"""Recurrent layers RNN, LSTM and GRU, interchangeable with torch.nn.
+
+    m = rnnc.LSTM(input_size, hidden_size, num_layers=2, batch_first=True,
+                  dropout=0.1, bidirectional=True, proj_size=0)
+    out, (h_n, c_n) = m(x, (h0, c0), lengths=lengths)    # hx and lengths optional
+    dx, (dh0, dc0) = m.backward(d_out, (d_h_n, d_c_n))   # None means a zero gradient
+
+Every layer, direction and time step runs inside the C core (rnnc.functional); this
+file only handles layout (batch_first, unbatched input), parameters and dtype.
+
+Parameters have torch's names, shapes and registration order, per layer k and
+direction (suffix "" or "_reverse"):
+    weight_ih_l{k}  (G*H, In_k)   weight_hh_l{k} (G*H, R)   bias_ih_l{k}, bias_hh_l{k} (G*H)
+    weight_hr_l{k}  (P, H)        LSTM with proj_size P > 0
+    ln_{ih,hh}_{weight,bias}_l{k} (G*H), ln_c_{weight,bias}_l{k} (H)   layer_norm=True
+with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n), R = P or H, In_0 = input_size,
+In_k = D*R.  The output of a call is (T, B, D*R), or (B, T, D*R) with batch_first;
+h_n and c_n are (L*D, B, R) and (L*D, B, H), layer-major then direction.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rnnc import functional as F
+from rnnc.init import orthogonal_, xavier_uniform_
+from rnnc.module import Module, Parameter, as_float_dtype
+
+_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+
+
+def check_input_dtype(layer: Module, name: str, arr: np.ndarray) -> None:
+    """Input of the other float dtype is rejected, never cast silently."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{type(layer).__name__}: {name} must be a numpy.ndarray, "
+                        f"got {type(arr).__name__}")
+    if arr.dtype != layer.dtype:
+        raise TypeError(
+            f"{type(layer).__name__}: {name} has dtype {arr.dtype} but the layer's "
+            f"parameters are {layer.dtype}; cast the input or call .to({arr.dtype.name})")
+
+
+class RNNBase(Module):
+    """Shared machinery of RNN, LSTM and GRU.  Use the subclasses."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, layer_norm: bool = False,
+                 dtype=np.float32, seed: int | None = None, init: str = "uniform",
+                 forget_bias: float | None = None):
+        super().__init__()
+        for name, v, lo in (("input_size", input_size, 1), ("hidden_size", hidden_size, 1),
+                            ("num_layers", num_layers, 1), ("proj_size", proj_size, 0)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+        if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        if proj_size and mode != "lstm":
+            raise ValueError("proj_size is only supported by LSTM")
+        if proj_size >= hidden_size:
+            raise ValueError(f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
+        if layer_norm and mode not in ("lstm", "gru"):
+            raise ValueError("layer_norm is supported by LSTM and GRU only")
+        self.mode = mode
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        self.num_layers = int(num_layers)
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.proj_size = int(proj_size)
+        self.layer_norm = bool(layer_norm)
+        self._rng = np.random.default_rng(seed)
+        self._saved = None
+        self._layout = None
+        dt = as_float_dtype(dtype)
+
+        G, H = _GATES[mode], self.hidden_size
+        R = self.proj_size or H
+        D = 2 if self.bidirectional else 1
+        for k in range(self.num_layers):
+            in_k = self.input_size if k == 0 else D * R
+            for d in range(D):
+                sfx = f"_l{k}" + ("_reverse" if d else "")
+                shapes = [("weight_ih" + sfx, (G * H, in_k)), ("weight_hh" + sfx, (G * H, R))]
+                if self.bias:
+                    shapes += [("bias_ih" + sfx, (G * H,)), ("bias_hh" + sfx, (G * H,))]
+                if self.proj_size:
+                    shapes += [("weight_hr" + sfx, (self.proj_size, H))]
+                if self.layer_norm:
+                    shapes += [("ln_ih_weight" + sfx, (G * H,)), ("ln_ih_bias" + sfx, (G * H,)),
+                               ("ln_hh_weight" + sfx, (G * H,)), ("ln_hh_bias" + sfx, (G * H,))]
+                    if mode == "lstm":
+                        shapes += [("ln_c_weight" + sfx, (H,)), ("ln_c_bias" + sfx, (H,))]
+                for name, shape in shapes:
+                    self.register_parameter(name, Parameter(np.zeros(shape, dt)))
+        self.reset_parameters(init, forget_bias)
+
+    # -- initialisation -------------------------------------------------------------
+    def reset_parameters(self, init: str = "uniform", forget_bias: float | None = None) -> None:
+        """Initialise every parameter.
+
+        init="uniform":     U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias (torch's default).
+        init="orthogonal":  orthogonal recurrent weights (per gate block), Xavier-uniform
+                            input and projection weights, zero biases.
+        forget_bias:        LSTM only: set the forget-gate slice of bias_ih to this value
+                            and of bias_hh to 0 (Keras' unit_forget_bias is 1.0).
+        Layer-norm gains start at 1 and layer-norm biases at 0 in both schemes.
+        """
+        if init not in ("uniform", "orthogonal"):
+            raise ValueError(f"init must be 'uniform' or 'orthogonal', got {init!r}")
+        if forget_bias is not None and self.mode != "lstm":
+            raise ValueError("forget_bias applies to LSTM only")
+        H = self.hidden_size
+        bound = 1.0 / math.sqrt(H)
+        for name, p in self.named_parameters():
+            if name.startswith("ln_"):
+                p.data[...] = 1.0 if "_weight" in name else 0.0
+            elif init == "uniform":
+                p.data[...] = self._rng.uniform(-bound, bound, p.shape)
+            elif name.startswith("weight_hh"):
+                for g in range(p.shape[0] // H):  # one orthogonal block per gate
+                    orthogonal_(p.data[g * H:(g + 1) * H], self._rng)
+            elif name.startswith("weight_"):
+                xavier_uniform_(p.data, self._rng)
+            else:
+                p.data[...] = 0.0
+        if forget_bias is not None and self.bias:
+            for name, p in self.named_parameters():
+                if name.startswith("bias_ih"):
+                    p.data[H:2 * H] = forget_bias
+                elif name.startswith("bias_hh"):
+                    p.data[H:2 * H] = 0.0
+
+    # -- forward / backward ---------------------------------------------------------
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _weights(self) -> dict:
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def _to_time_major(self, x: np.ndarray, name: str):
+        """Return (x as (T, B, F), was_unbatched)."""
+        check_input_dtype(self, name, x)
+        if x.ndim == 2:  # unbatched (T, F)
+            return x[:, None, :], True
+        if x.ndim != 3:
+            layout = "(B, T, features)" if self.batch_first else "(T, B, features)"
+            raise ValueError(f"{type(self).__name__}: {name} must be 3-D {layout} or 2-D "
+                             f"(T, features), got shape {x.shape}")
+        return (x.transpose(1, 0, 2) if self.batch_first else x), False
+
+    def _from_time_major(self, y: np.ndarray, unbatched: bool) -> np.ndarray:
+        if unbatched:
+            return y[:, 0, :]
+        return np.ascontiguousarray(y.transpose(1, 0, 2)) if self.batch_first else y
+
+    def _check_state(self, name: str, s, unbatched: bool):
+        """Validate an initial state and return it as (L*D, B, width) or None."""
+        if s is None:
+            return None
+        check_input_dtype(self, name, s)
+        if unbatched:
+            if s.ndim != 2:
+                raise ValueError(f"{type(self).__name__}: for unbatched input {name} must be 2-D "
+                                 f"(num_layers*num_directions, width), got shape {s.shape}")
+            return s[:, None, :]
+        return s
+
+    def _run(self, x, states, lengths):
+        """Shared forward: returns (output, final states tuple)."""
+        xt, unbatched = self._to_time_major(x, "input")
+        states = tuple(self._check_state(n, s, unbatched) for n, s in states)
+        if lengths is not None and unbatched:
+            lengths = np.asarray(lengths).reshape(1)
+        kw = dict(num_layers=self.num_layers, bidirectional=self.bidirectional,
+                  lengths=lengths, dropout=self.dropout if self.training else 0.0,
+                  seed=int(self._rng.integers(2 ** 63)) if self.training and self.dropout else 0,
+                  training=self.training)
+        w = self._weights()
+        if self.mode == "lstm":
+            hx = None if states[0] is None else states
+            out, (h_n, c_n), saved = F.lstm_forward(xt, w, hx, layer_norm=self.layer_norm, **kw)
+            finals = (h_n, c_n)
+        elif self.mode == "gru":
+            out, h_n, saved = F.gru_forward(xt, w, states[0], layer_norm=self.layer_norm, **kw)
+            finals = (h_n,)
+        else:
+            out, h_n, saved = F.rnn_forward(xt, w, states[0],
+                                            nonlinearity=self.mode[4:], **kw)
+            finals = (h_n,)
+        self._saved = saved
+        self._layout = unbatched
+        if unbatched:
+            finals = tuple(f[:, 0, :] for f in finals)
+        return self._from_time_major(out, unbatched), finals
+
+    def _run_backward(self, d_out, d_finals):
+        if self._saved is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() needs a forward() in training "
+                               f"mode first (and each forward is used by one backward)")
+        saved, unbatched = self._saved, self._layout
+        if d_out is not None:
+            check_input_dtype(self, "d_out", d_out)
+            d_out = d_out[:, None, :] if unbatched else (
+                d_out.transpose(1, 0, 2) if self.batch_first and d_out.ndim == 3 else d_out)
+        fixed = []
+        for name, g in d_finals:
+            if g is not None:
+                check_input_dtype(self, name, g)
+                if unbatched:
+                    g = g[:, None, :]
+            fixed.append(g)
+        if self.mode == "lstm":
+            grads = F.lstm_backward(saved, d_out, fixed[0], fixed[1])
+        elif self.mode == "gru":
+            grads = F.gru_backward(saved, d_out, fixed[0])
+        else:
+            grads = F.rnn_backward(saved, d_out, fixed[0])
+        self._saved = None
+        for name, p in self.named_parameters():
+            p.grad += grads[name]  # gradients accumulate until zero_grad()
+        dx = self._from_time_major(grads["x"], unbatched)
+        dstates = [grads["h0"]] + ([grads["c0"]] if self.mode == "lstm" else [])
+        if unbatched:
+            dstates = [s[:, 0, :] for s in dstates]
+        return dx, dstates
+
+    @property
+    def saved(self):
+        """The saved activations of the last training-mode forward (rnnc.functional.Saved):
+        ``.gates(layer, direction)``, ``.hidden(...)``, ``.cell(...)`` for plotting."""
+        return self._saved
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
+        if self.layer_norm:
+            s += ", layer_norm=True"
+        if self.mode == "rnn_relu":
+            s += ", nonlinearity='relu'"
+        if self.dtype != np.float32:
+            s += f", dtype={self.dtype.name}"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), as torch.nn.RNN.
+
+    out, h_n = m(x, h0=None, lengths=None);  dx, dh0 = m.backward(d_out, d_h_n=None)
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, **kw):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, **kw)
+
+    def forward(self, x, h0=None, lengths=None):
+        out, (h_n,) = self._run(x, [("h0", h0)], lengths)
+        return out, h_n
+
+    def backward(self, d_out, d_h_n=None):
+        dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
+        return dx, dh0
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, gates i, f, g, o, as torch.nn.LSTM (proj_size included).
+
+    out, (h_n, c_n) = m(x, (h0, c0)=None, lengths=None)
+    dx, (dh0, dc0) = m.backward(d_out, (d_h_n, d_c_n)=None)
+    With layer_norm=True the cell is the layer-normalised LSTM of Ba et al. (2016):
+        a  = LN(W_ih x) + LN(W_hh h) + b_ih + b_hh
+        c' = sig(a_f)*c + sig(a_i)*tanh(a_g);   h' = W_hr (sig(a_o) * tanh(LN(c')))
+    (each LN with its own gain and bias; see rnnc.h).
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, **kw):
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, **kw)
+
+    def forward(self, x, hx=None, lengths=None):
+        if hx is None:
+            hx = (None, None)
+        if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise TypeError("LSTM: hx must be a tuple (h0, c0) or None")
+        if (hx[0] is None) != (hx[1] is None):
+            raise ValueError("LSTM: give both h0 and c0 in hx, or neither")
+        out, (h_n, c_n) = self._run(x, [("h0", hx[0]), ("c0", hx[1])], lengths)
+        return out, (h_n, c_n)
+
+    def backward(self, d_out, d_hx=None):
+        if d_hx is None:
+            d_hx = (None, None)
+        if not (isinstance(d_hx, (tuple, list)) and len(d_hx) == 2):
+            raise TypeError("LSTM.backward: d_hx must be a tuple (d_h_n, d_c_n) or None")
+        dx, (dh0, dc0) = self._run_backward(d_out, [("d_h_n", d_hx[0]), ("d_c_n", d_hx[1])])
+        return dx, (dh0, dc0)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, gates r, z, n, as torch.nn.GRU:
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn));  h' = (1 - z) * n + z * h
+
+    out, h_n = m(x, h0=None, lengths=None);  dx, dh0 = m.backward(d_out, d_h_n=None)
+    layer_norm=True normalises W_ih x and W_hh h (each with its own gain and bias).
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, **kw):
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, **kw)
+
+    def forward(self, x, h0=None, lengths=None):
+        out, (h_n,) = self._run(x, [("h0", h0)], lengths)
+        return out, h_n
+
+    def backward(self, d_out, d_h_n=None):
+        dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
+        return dx, dh0
