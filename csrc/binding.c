@@ -247,7 +247,417 @@ fail:
  * Layer norm, clipping, optimizers
  * ====================================================================== */
 
-/* (implemented by the layer-norm/optimizer issue) */
+/* Float dtype of an ndarray argument: RNNC_F32/RNNC_F64, or -1 with a TypeError. */
+static int array_dtype(PyObject *obj, const char *func, const char *name, rnnc_dtype *dt)
+{
+    if (!PyArray_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be a numpy.ndarray, got %s",
+                     func, name, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    int t = PyArray_TYPE((PyArrayObject *)obj);
+    if (t != NPY_FLOAT32 && t != NPY_FLOAT64) {
+        PyObject *got = PyObject_Str((PyObject *)PyArray_DESCR((PyArrayObject *)obj));
+        if (got)
+            PyErr_Format(PyExc_TypeError,
+                         "%s(): argument '%s' must have dtype float32 or float64, got %U",
+                         func, name, got);
+        Py_XDECREF(got);
+        return -1;
+    }
+    *dt = t == NPY_FLOAT32 ? RNNC_F32 : RNNC_F64;
+    return 0;
+}
+
+/*
+ * Like get_array, for an array the core updates in place: it must already be
+ * C-contiguous, aligned, native and writeable (a copy would be updated silently
+ * instead), else ValueError.  ndim < 0 accepts any number of dimensions.
+ */
+static PyArrayObject *get_inplace_array(PyObject *obj, const char *func, const char *name,
+                                        int typenum, int ndim, const npy_intp *shape,
+                                        const char *what)
+{
+    if (PyArray_Check(obj) && ndim < 0) ndim = PyArray_NDIM((PyArrayObject *)obj);
+    PyArrayObject *a = get_array(obj, func, name, typenum, ndim, shape, what);
+    if (!a) return NULL;
+    if ((PyObject *)a != obj) {
+        Py_DECREF(a);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): argument '%s' is updated in place and must be a C-contiguous, "
+                     "aligned, native-byte-order array (use numpy.ascontiguousarray)", func, name);
+        return NULL;
+    }
+    if (!PyArray_ISWRITEABLE(a)) {
+        Py_DECREF(a);
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): argument '%s' is updated in place and must be writeable", func, name);
+        return NULL;
+    }
+    return a;
+}
+
+/* A list of arrays for the list kernels: all ndarrays of one float dtype, any shapes. */
+typedef struct {
+    Py_ssize_t n;
+    rnnc_dtype dt;
+    PyArrayObject **arrays; /* n new references */
+    void **data;            /* n data pointers */
+    int64_t *sizes;         /* n element counts */
+} array_list;
+
+static void array_list_free(array_list *l)
+{
+    if (l->arrays)
+        for (Py_ssize_t k = 0; k < l->n; k++) Py_XDECREF(l->arrays[k]);
+    PyMem_Free(l->arrays);
+    PyMem_Free(l->data);
+    PyMem_Free(l->sizes);
+    memset(l, 0, sizeof *l);
+}
+
+/* Fill `l` from a sequence of ndarrays; `inplace` requires each to be updatable in
+ * place (see get_inplace_array), else non-contiguous arrays are copied for reading.
+ * The error names arrays[k].  -1 on failure (l is then empty). */
+static int get_array_list(PyObject *seq_obj, const char *func, int inplace, array_list *l)
+{
+    memset(l, 0, sizeof *l);
+    l->dt = RNNC_F32;
+    if (PyArray_Check(seq_obj)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'arrays' must be a list or tuple of "
+                     "numpy.ndarray, got a single ndarray (wrap it in a list)", func);
+        return -1;
+    }
+    PyObject *seq = PySequence_Fast(seq_obj, "");
+    if (!seq) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'arrays' must be a list or tuple of "
+                     "numpy.ndarray, got %s", func, Py_TYPE(seq_obj)->tp_name);
+        return -1;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    l->n = n;
+    l->arrays = PyMem_Calloc(n ? n : 1, sizeof(PyArrayObject *));
+    l->data = PyMem_Calloc(n ? n : 1, sizeof(void *));
+    l->sizes = PyMem_Calloc(n ? n : 1, sizeof(int64_t));
+    if (!l->arrays || !l->data || !l->sizes) { PyErr_NoMemory(); goto fail; }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        char name[48];
+        snprintf(name, sizeof name, "arrays[%zd]", k);
+        rnnc_dtype dt;
+        if (array_dtype(items[k], func, name, &dt) < 0) goto fail;
+        if (k == 0) l->dt = dt;
+        else if (dt != l->dt) {
+            PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must have dtype %s like "
+                         "arrays[0], got %s (no implicit casts)", func, name,
+                         dtype_name(l->dt), dtype_name(dt));
+            goto fail;
+        }
+        int typenum = dtype_typenum(dt), ndim = PyArray_NDIM((PyArrayObject *)items[k]);
+        l->arrays[k] = inplace ? get_inplace_array(items[k], func, name, typenum, ndim, NULL, NULL)
+                               : get_array(items[k], func, name, typenum, ndim, NULL, NULL);
+        if (!l->arrays[k]) goto fail;
+        l->data[k] = PyArray_DATA(l->arrays[k]);
+        l->sizes[k] = (int64_t)PyArray_SIZE(l->arrays[k]);
+    }
+    Py_DECREF(seq);
+    return 0;
+fail:
+    Py_DECREF(seq);
+    array_list_free(l);
+    return -1;
+}
+
+/* layernorm_forward(inp, weight=None, bias=None, eps=1e-5, save=True) -> (out, mean, rstd)
+ *   inp (N, C); weight, bias (C,) or None; mean, rstd (N,), or None when save is False. */
+static PyObject *py_layernorm_forward(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"inp", "weight", "bias", "eps", "save", NULL};
+    static const char *F = "layernorm_forward";
+    PyObject *xo, *wo = Py_None, *bo = Py_None;
+    double eps = 1e-5;
+    int save = 1;
+    PyArrayObject *x = NULL, *w = NULL, *b = NULL, *out = NULL, *mean = NULL, *rstd = NULL;
+    rnnc_dtype dt;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOdp", kwlist, &xo, &wo, &bo, &eps, &save))
+        return NULL;
+    if (array_dtype(xo, F, "inp", &dt) < 0) return NULL;
+    int typenum = dtype_typenum(dt);
+    if (!(x = get_array(xo, F, "inp", typenum, 2, NULL, "(N, C)"))) goto fail;
+    npy_intp N = PyArray_DIM(x, 0), C = PyArray_DIM(x, 1);
+    npy_intp shape_c[1] = {C}, shape_n[1] = {N}, shape_nc[2] = {N, C};
+    if (get_optional_array(wo, &w, F, "weight", typenum, 1, shape_c, "(C,)") < 0) goto fail;
+    if (get_optional_array(bo, &b, F, "bias", typenum, 1, shape_c, "(C,)") < 0) goto fail;
+    if (!(eps >= 0) || isinf(eps)) {
+        PyErr_Format(PyExc_ValueError, "%s(): eps must be a finite number >= 0, got %g", F, eps);
+        goto fail;
+    }
+    if (!(out = new_empty(2, shape_nc, typenum))) goto fail;
+    if (save && (!(mean = new_empty(1, shape_n, typenum)) || !(rstd = new_empty(1, shape_n, typenum))))
+        goto fail;
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_layernorm_forward(dt, PyArray_DATA(out), data_or_null(mean), data_or_null(rstd),
+                               PyArray_DATA(x), data_or_null(w), data_or_null(b), N, C, eps);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    PyObject *result = PyTuple_Pack(3, (PyObject *)out, mean ? (PyObject *)mean : Py_None,
+                                    rstd ? (PyObject *)rstd : Py_None);
+    Py_DECREF(x); Py_XDECREF(w); Py_XDECREF(b);
+    Py_DECREF(out); Py_XDECREF(mean); Py_XDECREF(rstd);
+    return result;
+fail:
+    Py_XDECREF(x); Py_XDECREF(w); Py_XDECREF(b);
+    Py_XDECREF(out); Py_XDECREF(mean); Py_XDECREF(rstd);
+    return NULL;
+}
+
+/* layernorm_backward(dout, inp, weight, mean, rstd, dweight=None, dbias=None) -> dinp
+ *   dout, inp (N, C); weight (C,) or None; mean, rstd (N,) from layernorm_forward.
+ *   dweight, dbias (C,) or None: ADDED into in place.  dinp is a fresh (N, C) array. */
+static PyObject *py_layernorm_backward(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"dout", "inp", "weight", "mean", "rstd", "dweight", "dbias", NULL};
+    static const char *F = "layernorm_backward";
+    PyObject *go, *xo, *wo, *mo, *ro, *dwo = Py_None, *dbo = Py_None;
+    PyArrayObject *g = NULL, *x = NULL, *w = NULL, *mean = NULL, *rstd = NULL;
+    PyArrayObject *dw = NULL, *db = NULL, *dx = NULL;
+    rnnc_dtype dt;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOO|OO", kwlist, &go, &xo, &wo, &mo, &ro,
+                                     &dwo, &dbo))
+        return NULL;
+    if (array_dtype(xo, F, "inp", &dt) < 0) return NULL;
+    int typenum = dtype_typenum(dt);
+    if (!(x = get_array(xo, F, "inp", typenum, 2, NULL, "(N, C)"))) goto fail;
+    npy_intp N = PyArray_DIM(x, 0), C = PyArray_DIM(x, 1);
+    npy_intp shape_c[1] = {C}, shape_n[1] = {N}, shape_nc[2] = {N, C};
+    if (!(g = get_array(go, F, "dout", typenum, 2, shape_nc, "(N, C) like inp"))) goto fail;
+    if (get_optional_array(wo, &w, F, "weight", typenum, 1, shape_c, "(C,)") < 0) goto fail;
+    if (!(mean = get_array(mo, F, "mean", typenum, 1, shape_n, "(N,)"))) goto fail;
+    if (!(rstd = get_array(ro, F, "rstd", typenum, 1, shape_n, "(N,)"))) goto fail;
+    if (dwo != Py_None && !(dw = get_inplace_array(dwo, F, "dweight", typenum, 1, shape_c, "(C,)")))
+        goto fail;
+    if (dbo != Py_None && !(db = get_inplace_array(dbo, F, "dbias", typenum, 1, shape_c, "(C,)")))
+        goto fail;
+    if (!(dx = new_zeros(2, shape_nc, typenum))) goto fail;
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_layernorm_backward(dt, PyArray_DATA(dx), data_or_null(dw), data_or_null(db),
+                                PyArray_DATA(g), PyArray_DATA(x), data_or_null(w),
+                                PyArray_DATA(mean), PyArray_DATA(rstd), N, C);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    Py_DECREF(g); Py_DECREF(x); Py_XDECREF(w); Py_DECREF(mean); Py_DECREF(rstd);
+    Py_XDECREF(dw); Py_XDECREF(db);
+    return (PyObject *)dx;
+fail:
+    Py_XDECREF(g); Py_XDECREF(x); Py_XDECREF(w); Py_XDECREF(mean); Py_XDECREF(rstd);
+    Py_XDECREF(dw); Py_XDECREF(db); Py_XDECREF(dx);
+    return NULL;
+}
+
+/* grad_norms(arrays, norm_type=2.0) -> (total, [norm of each array])
+ *   arrays: list/tuple of ndarrays of one float dtype; norm_type > 0 or inf. */
+static PyObject *py_grad_norms(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"arrays", "norm_type", NULL};
+    static const char *F = "grad_norms";
+    PyObject *seq, *per = NULL, *result = NULL;
+    double p = 2.0, total = 0, *per_array = NULL;
+    array_list l;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|d", kwlist, &seq, &p)) return NULL;
+    if (!(p > 0)) {
+        PyErr_Format(PyExc_ValueError, "%s(): norm_type must be > 0 (or inf), got %g", F, p);
+        return NULL;
+    }
+    if (get_array_list(seq, F, 0, &l) < 0) return NULL;
+    if (!(per_array = PyMem_Calloc(l.n ? l.n : 1, sizeof(double)))) { PyErr_NoMemory(); goto done; }
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_grad_norms(l.dt, (const void *const *)l.data, l.sizes, l.n, p, per_array, &total);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto done; }
+    if (!(per = PyList_New(l.n))) goto done;
+    for (Py_ssize_t k = 0; k < l.n; k++) {
+        PyObject *v = PyFloat_FromDouble(per_array[k]);
+        if (!v) goto done;
+        PyList_SET_ITEM(per, k, v);
+    }
+    result = Py_BuildValue("(dO)", total, per);
+done:
+    Py_XDECREF(per);
+    PyMem_Free(per_array);
+    array_list_free(&l);
+    return result;
+}
+
+/* scale_arrays(arrays, coef): arrays[k] *= coef in place (each C-contiguous, writeable). */
+static PyObject *py_scale_arrays(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"arrays", "coef", NULL};
+    static const char *F = "scale_arrays";
+    PyObject *seq;
+    double coef;
+    array_list l;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Od", kwlist, &seq, &coef)) return NULL;
+    if (get_array_list(seq, F, 1, &l) < 0) return NULL;
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_scale_arrays(l.dt, l.data, l.sizes, l.n, coef);
+    Py_END_ALLOW_THREADS
+    array_list_free(&l);
+    if (s != RNNC_OK) { raise_status(s, F); return NULL; }
+    Py_RETURN_NONE;
+}
+
+/* clamp_arrays(arrays, clip): arrays[k] = clip(arrays[k], -clip, clip) in place. */
+static PyObject *py_clamp_arrays(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"arrays", "clip", NULL};
+    static const char *F = "clamp_arrays";
+    PyObject *seq;
+    double clip;
+    array_list l;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Od", kwlist, &seq, &clip)) return NULL;
+    if (!(clip >= 0)) {
+        PyErr_Format(PyExc_ValueError, "%s(): clip must be >= 0, got %g", F, clip);
+        return NULL;
+    }
+    if (get_array_list(seq, F, 1, &l) < 0) return NULL;
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_clamp_arrays(l.dt, l.data, l.sizes, l.n, clip);
+    Py_END_ALLOW_THREADS
+    array_list_free(&l);
+    if (s != RNNC_OK) { raise_status(s, F); return NULL; }
+    Py_RETURN_NONE;
+}
+
+/* Check a hyperparameter lies in [lo, hi) (hi_open) or [lo, hi]; NaN fails. */
+static int check_range(const char *func, const char *name, double v, double lo, double hi,
+                       int hi_open)
+{
+    if (v >= lo && (hi_open ? v < hi : v <= hi)) return 0;
+    PyErr_Format(PyExc_ValueError, "%s(): %s must be in [%g, %g%s, got %g", func, name, lo, hi,
+                 hi_open ? ")" : "]", v);
+    return -1;
+}
+
+/* sgd_step(param, grad, momentum_buffer, lr, momentum=0, dampening=0, weight_decay=0,
+ *          nesterov=False, first=False)
+ *   param (any shape) is updated in place; grad has its shape and dtype;
+ *   momentum_buffer like param (updated in place), or None when momentum == 0;
+ *   first: the buffer is (re)initialised from this step's gradient. */
+static PyObject *py_sgd_step(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"param", "grad", "momentum_buffer", "lr", "momentum", "dampening",
+                             "weight_decay", "nesterov", "first", NULL};
+    static const char *F = "sgd_step";
+    PyObject *po, *go, *bo;
+    double lr, momentum = 0, dampening = 0, wd = 0;
+    int nesterov = 0, first = 0;
+    PyArrayObject *p = NULL, *g = NULL, *buf = NULL;
+    rnnc_dtype dt;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOd|dddpp", kwlist, &po, &go, &bo, &lr,
+                                     &momentum, &dampening, &wd, &nesterov, &first))
+        return NULL;
+    if (check_range(F, "lr", lr, 0, INFINITY, 1) < 0) return NULL;
+    if (check_range(F, "momentum", momentum, 0, INFINITY, 1) < 0) return NULL;
+    if (!isfinite(dampening)) {
+        PyErr_Format(PyExc_ValueError, "%s(): dampening must be finite, got %g", F, dampening);
+        return NULL;
+    }
+    if (check_range(F, "weight_decay", wd, 0, INFINITY, 1) < 0) return NULL;
+    if (nesterov && (momentum <= 0 || dampening != 0)) {
+        PyErr_Format(PyExc_ValueError, "%s(): nesterov requires momentum > 0 and dampening == 0", F);
+        return NULL;
+    }
+    if (array_dtype(po, F, "param", &dt) < 0) return NULL;
+    int typenum = dtype_typenum(dt);
+    if (!(p = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) goto fail;
+    int nd = PyArray_NDIM(p);
+    if (!(g = get_array(go, F, "grad", typenum, nd, PyArray_DIMS(p), "like param"))) goto fail;
+    if (momentum != 0) {
+        if (bo == Py_None) {
+            PyErr_Format(PyExc_ValueError, "%s(): momentum_buffer is required when momentum != 0", F);
+            goto fail;
+        }
+        if (!(buf = get_inplace_array(bo, F, "momentum_buffer", typenum, nd, PyArray_DIMS(p),
+                                      "like param")))
+            goto fail;
+    }
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_sgd_step(dt, PyArray_DATA(p), PyArray_DATA(g), data_or_null(buf), PyArray_SIZE(p),
+                      lr, momentum, dampening, wd, nesterov, first);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    Py_DECREF(p); Py_DECREF(g); Py_XDECREF(buf);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(buf);
+    return NULL;
+}
+
+/* adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr=1e-3, beta1=0.9,
+ *           beta2=0.999, eps=1e-8, weight_decay=0, decoupled=False, amsgrad=False)
+ *   param, exp_avg, exp_avg_sq (and max_exp_avg_sq when amsgrad, else None) are
+ *   updated in place and share param's shape and dtype; step >= 1 counts this step. */
+static PyObject *py_adam_step(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step",
+                             "lr", "beta1", "beta2", "eps", "weight_decay", "decoupled",
+                             "amsgrad", NULL};
+    static const char *F = "adam_step";
+    PyObject *po, *go, *mo, *vo, *xo;
+    long long step;
+    double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wd = 0;
+    int decoupled = 0, amsgrad = 0;
+    PyArrayObject *p = NULL, *g = NULL, *m = NULL, *v = NULL, *vmax = NULL;
+    rnnc_dtype dt;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOL|dddddpp", kwlist, &po, &go, &mo, &vo,
+                                     &xo, &step, &lr, &beta1, &beta2, &eps, &wd, &decoupled,
+                                     &amsgrad))
+        return NULL;
+    if (step < 1) {
+        PyErr_Format(PyExc_ValueError, "%s(): step must be >= 1, got %lld", F, step);
+        return NULL;
+    }
+    if (check_range(F, "lr", lr, 0, INFINITY, 1) < 0 ||
+        check_range(F, "beta1", beta1, 0, 1, 1) < 0 ||
+        check_range(F, "beta2", beta2, 0, 1, 1) < 0 ||
+        check_range(F, "eps", eps, 0, INFINITY, 1) < 0 ||
+        check_range(F, "weight_decay", wd, 0, INFINITY, 1) < 0)
+        return NULL;
+    if (array_dtype(po, F, "param", &dt) < 0) return NULL;
+    int typenum = dtype_typenum(dt);
+    if (!(p = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) goto fail;
+    int nd = PyArray_NDIM(p);
+    const npy_intp *shape = PyArray_DIMS(p);
+    if (!(g = get_array(go, F, "grad", typenum, nd, shape, "like param"))) goto fail;
+    if (!(m = get_inplace_array(mo, F, "exp_avg", typenum, nd, shape, "like param"))) goto fail;
+    if (!(v = get_inplace_array(vo, F, "exp_avg_sq", typenum, nd, shape, "like param"))) goto fail;
+    if (amsgrad) {
+        if (xo == Py_None) {
+            PyErr_Format(PyExc_ValueError, "%s(): max_exp_avg_sq is required when amsgrad is True", F);
+            goto fail;
+        }
+        if (!(vmax = get_inplace_array(xo, F, "max_exp_avg_sq", typenum, nd, shape, "like param")))
+            goto fail;
+    }
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_adam_step(dt, PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(m), PyArray_DATA(v),
+                       data_or_null(vmax), PyArray_SIZE(p), step, lr, beta1, beta2, eps, wd,
+                       decoupled, amsgrad);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    Py_DECREF(p); Py_DECREF(g); Py_DECREF(m); Py_DECREF(v); Py_XDECREF(vmax);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(m); Py_XDECREF(v); Py_XDECREF(vmax);
+    return NULL;
+}
 
 /* ---------------------------------------------------------------- module */
 
@@ -261,6 +671,20 @@ static PyMethodDef methods[] = {
      "gemm(a, b, trans_a=False, trans_b=False) -> op(a) @ op(b)"},
     /* RNN_METHODS */
     /* NORM_CLIP_OPTIM_METHODS */
+    {"layernorm_forward", (PyCFunction)(void (*)(void))py_layernorm_forward, METH_VARARGS | METH_KEYWORDS,
+     "layernorm_forward(inp, weight=None, bias=None, eps=1e-5, save=True) -> (out, mean, rstd)"},
+    {"layernorm_backward", (PyCFunction)(void (*)(void))py_layernorm_backward, METH_VARARGS | METH_KEYWORDS,
+     "layernorm_backward(dout, inp, weight, mean, rstd, dweight=None, dbias=None) -> dinp"},
+    {"grad_norms", (PyCFunction)(void (*)(void))py_grad_norms, METH_VARARGS | METH_KEYWORDS,
+     "grad_norms(arrays, norm_type=2.0) -> (total, [per-array norms])"},
+    {"scale_arrays", (PyCFunction)(void (*)(void))py_scale_arrays, METH_VARARGS | METH_KEYWORDS,
+     "scale_arrays(arrays, coef): arrays[k] *= coef in place"},
+    {"clamp_arrays", (PyCFunction)(void (*)(void))py_clamp_arrays, METH_VARARGS | METH_KEYWORDS,
+     "clamp_arrays(arrays, clip): clamp every element to [-clip, clip] in place"},
+    {"sgd_step", (PyCFunction)(void (*)(void))py_sgd_step, METH_VARARGS | METH_KEYWORDS,
+     "sgd_step(param, grad, momentum_buffer, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, first=False)"},
+    {"adam_step", (PyCFunction)(void (*)(void))py_adam_step, METH_VARARGS | METH_KEYWORDS,
+     "adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0, decoupled=False, amsgrad=False)"},
     {NULL, NULL, 0, NULL}
 };
 
