@@ -43,6 +43,8 @@ class LayerNormSaved(NamedTuple):
 def _as_shape(normalized_shape) -> tuple:
     if isinstance(normalized_shape, (int, np.integer)):
         normalized_shape = (int(normalized_shape),)
+    if isinstance(normalized_shape, (str, bytes)):
+        raise TypeError(f"normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}")
     try:
         shape = tuple(int(d) for d in normalized_shape)
     except TypeError:
