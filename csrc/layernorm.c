@@ -89,7 +89,8 @@ DEFINE_LN_FORWARD(f64, double)
  *   dbias   += sum_rows dout
  *   dweight += sum_rows dout * xhat
  *   dinp    += rstd * (dn - mean(dn) - xhat * mean(dn * xhat))
- * acc_w, acc_b [C] are double scratch sums for dweight/dbias (or NULL when not wanted).
+ * weight [C] is never NULL here (the caller passes ones instead); acc_w, acc_b [C] are
+ * double scratch sums for dweight / dbias, or NULL when not wanted.
  */
 #define DEFINE_LN_BACKWARD(SUF, real)                                                  \
     static void ln_backward_##SUF(real *dinp, double *acc_w, double *acc_b,            \
@@ -101,15 +102,15 @@ DEFINE_LN_FORWARD(f64, double)
             const real *x = inp + i * C, *g = dout + i * C;                            \
             real *dx = dinp + i * C;                                                   \
             const real m = mean[i], r = rstd[i];                                       \
-            /* the two row means, in double partial sums */                            \
+            /* the two row sums, in double partial sums */                             \
             double s1[LANES] = {0}, s2[LANES] = {0};                                   \
             int64_t j = 0;                                                             \
             for (; j + LANES <= C; j += LANES)                                         \
                 for (int k = 0; k < LANES; k++) {                                      \
                     real xhat = (x[j + k] - m) * r;                                    \
-                    real dn = weight ? g[j + k] * weight[j + k] : g[j + k];            \
+                    real dn = g[j + k] * weight[j + k];                                \
                     s1[k] += (double)dn;                                               \
-                    s2[k] += (double)dn * (double)xhat;                                \
+                    s2[k] += (double)(dn * xhat);                                      \
                 }                                                                      \
             double sum_dn = 0, sum_dn_xhat = 0;                                        \
             for (int k = 0; k < LANES; k++) {                                          \
@@ -118,9 +119,9 @@ DEFINE_LN_FORWARD(f64, double)
             }                                                                          \
             for (; j < C; j++) {                                                       \
                 real xhat = (x[j] - m) * r;                                            \
-                real dn = weight ? g[j] * weight[j] : g[j];                            \
+                real dn = g[j] * weight[j];                                            \
                 sum_dn += (double)dn;                                                  \
-                sum_dn_xhat += (double)dn * (double)xhat;                              \
+                sum_dn_xhat += (double)(dn * xhat);                                    \
             }                                                                          \
             const real mean_dn = (real)(sum_dn / (double)C);                           \
             const real mean_dn_xhat = (real)(sum_dn_xhat / (double)C);                 \
@@ -130,16 +131,10 @@ DEFINE_LN_FORWARD(f64, double)
             if (acc_w)                                                                 \
                 for (j = 0; j < C; j++) acc_w[j] += (double)(g[j] * ((x[j] - m) * r)); \
             /* backprop through the normalisation */                                   \
-            if (weight)                                                                \
-                for (j = 0; j < C; j++) {                                              \
-                    real xhat = (x[j] - m) * r;                                        \
-                    dx[j] += (g[j] * weight[j] - mean_dn - xhat * mean_dn_xhat) * r;   \
-                }                                                                      \
-            else                                                                       \
-                for (j = 0; j < C; j++) {                                              \
-                    real xhat = (x[j] - m) * r;                                        \
-                    dx[j] += (g[j] - mean_dn - xhat * mean_dn_xhat) * r;               \
-                }                                                                      \
+            for (j = 0; j < C; j++) {                                                  \
+                real xhat = (x[j] - m) * r;                                            \
+                dx[j] += (g[j] * weight[j] - mean_dn - xhat * mean_dn_xhat) * r;       \
+            }                                                                          \
         }                                                                              \
     }
 
@@ -174,25 +169,37 @@ rnnc_status rnnc_layernorm_backward(rnnc_dtype dt, void *dinp, void *dweight, vo
     if (!dinp || !dout || !inp || !mean || !rstd) return RNNC_ERR_ARG;
     if (N > INT64_MAX / C || (uint64_t)C > SIZE_MAX / (2 * sizeof(double))) return RNNC_ERR_SIZE;
 
-    /* dweight/dbias: sums over N rows, accumulated in double, added once at the end */
-    double *acc = NULL, *acc_w = NULL, *acc_b = NULL;
-    if (dweight || dbias) {
-        acc = calloc((size_t)(2 * C), sizeof(double));
-        if (!acc) return RNNC_ERR_NOMEM;
-        if (dweight) acc_w = acc;
-        if (dbias) acc_b = acc + C;
+    /* scratch: dweight/dbias sums over N rows in double, added once at the end, and
+       a row of ones standing in for a NULL weight (one code path for both cases) */
+    const size_t esize = dt == RNNC_F32 ? sizeof(float) : sizeof(double);
+    double *acc = calloc((size_t)(2 * C), sizeof(double));
+    void *ones = weight ? NULL : malloc((size_t)C * esize);
+    if (!acc || (!weight && !ones)) {
+        free(acc);
+        free(ones);
+        return RNNC_ERR_NOMEM;
     }
+    double *acc_w = dweight ? acc : NULL, *acc_b = dbias ? acc + C : NULL;
     if (dt == RNNC_F32) {
+        if (!weight) {
+            for (int64_t j = 0; j < C; j++) ((float *)ones)[j] = 1.0f;
+            weight = ones;
+        }
         ln_backward_f32(dinp, acc_w, acc_b, dout, inp, weight, mean, rstd, N, C);
         float *dw = dweight, *db = dbias;
         if (dw) for (int64_t j = 0; j < C; j++) dw[j] = (float)((double)dw[j] + acc_w[j]);
         if (db) for (int64_t j = 0; j < C; j++) db[j] = (float)((double)db[j] + acc_b[j]);
     } else {
+        if (!weight) {
+            for (int64_t j = 0; j < C; j++) ((double *)ones)[j] = 1.0;
+            weight = ones;
+        }
         ln_backward_f64(dinp, acc_w, acc_b, dout, inp, weight, mean, rstd, N, C);
         double *dw = dweight, *db = dbias;
         if (dw) for (int64_t j = 0; j < C; j++) dw[j] += acc_w[j];
         if (db) for (int64_t j = 0; j < C; j++) db[j] += acc_b[j];
     }
+    free(ones);
     free(acc);
     return RNNC_OK;
 }
