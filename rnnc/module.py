@@ -38,7 +38,7 @@ class Parameter:
     def __init__(self, data: np.ndarray):
         data = np.asarray(data)
         as_float_dtype(data.dtype)
-        self.data = np.ascontiguousarray(data)
+        self.data = np.require(data, requirements="C")  # keeps 0-d arrays 0-d
         self.grad = np.zeros_like(self.data)
 
     @property
@@ -141,8 +141,8 @@ class Module:
         """Cast every parameter (and its gradient) to float32 or float64, in place."""
         dt = as_float_dtype(dtype)
         for p in self.parameters():
-            p.data = np.ascontiguousarray(p.data.astype(dt))
-            p.grad = np.ascontiguousarray(p.grad.astype(dt))
+            p.data = np.require(p.data.astype(dt), requirements="C")
+            p.grad = np.require(p.grad.astype(dt), requirements="C")
         return self
 
     # -- state ------------------------------------------------------------------
