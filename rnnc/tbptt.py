@@ -1,0 +1,249 @@
+"""Truncated backpropagation through time (TBPTT) over long sequences.
+
+A long sequence (a text of a million characters, a long time series) is cut into B
+parallel streams, and each stream into chunks of k steps.  Each chunk runs forward from
+the hidden state the previous chunk ended with, and backward only through its own k
+steps: the carried state is a constant for the chunk (it is "detached"), so memory and
+time per update stay O(k) however long the sequence is.
+
+    model = Sequential(Embedding(V, 32), LSTM(32, 128, batch_first=True), Linear(128, V))
+    trainer = TBPTT(model, CrossEntropyLoss(), Adam(model.parameters(), 2e-3), clip_grad_norm=5.0)
+    history = trainer.fit(ids, batch_size=32, k=100, epochs=3)   # next-token prediction
+    history.history["loss"]; trainer.evaluate(val_ids, batch_size=32, k=100)
+
+Or by hand, chunk by chunk:
+
+    for x, y in stream_batches(ids, batch_size=32, k=100):   # x, y (B, k): y = x shifted by 1
+        loss = trainer.train_chunk(x, y, reset=None)          # reset: (B,) bool, zero those states
+
+The model protocol is rnnc.layers.Sequential's: ``out, state = model(x, state=state,
+return_state=True)`` and ``model.backward(d_out)``; a bare recurrent layer
+(``out, h_n = lstm(x, hx)``) works too.  States are arrays (L*D, B, H) (tuples of them
+for LSTM, lists of them for a Sequential), the batch on axis 1, as in torch.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from rnnc.layers import _is_recurrent
+from rnnc.training import History, _progress_bar
+
+__all__ = ["stream_batches", "tbptt_batches", "detach_state", "reset_state", "TBPTT"]
+
+
+def _check_positive_int(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    return int(v)
+
+
+def stream_batches(data, batch_size: int, k: int, *, targets=None, batch_first: bool = True):
+    """Cut a long sequence into batch_size parallel streams and yield consecutive
+    (x, y) chunks of (up to) k steps, stream b of chunk i+1 continuing stream b of chunk i.
+
+    data     (N,) integer ids or (N, *F) features: one long sequence.
+    targets  None: next-step prediction, y[t] = data[t + 1] (N-1 usable steps);
+             else an array of N targets aligned with data, y[t] = targets[t].
+    Returns a generator of x (B, k', *F) and y (B, k', ...) with k' = k except possibly
+    for the last chunk; (k', B, ...) when batch_first=False.  Steps that do not fill all
+    B streams at the end of the data are dropped.
+    """
+    batch_size = _check_positive_int("batch_size", batch_size)
+    k = _check_positive_int("k", k)
+    data = np.asarray(data)
+    if data.ndim < 1 or data.dtype.kind not in "iuf":
+        raise ValueError(f"stream_batches: data must be a numeric array (N,) or (N, *F), got "
+                         f"shape {data.shape} dtype {data.dtype}")
+    if targets is None:
+        steps = (data.shape[0] - 1) // batch_size  # per stream
+        inputs, outputs = data[:steps * batch_size], data[1:steps * batch_size + 1]
+    else:
+        targets = np.asarray(targets)
+        if targets.shape[0] != data.shape[0]:
+            raise ValueError(f"stream_batches: targets has {targets.shape[0]} steps but data has "
+                             f"{data.shape[0]}")
+        steps = data.shape[0] // batch_size
+        inputs, outputs = data[:steps * batch_size], targets[:steps * batch_size]
+    if steps < 1:
+        raise ValueError(f"stream_batches: data of {data.shape[0]} steps is too short for "
+                         f"batch_size={batch_size} streams")
+    xs = inputs.reshape((batch_size, steps) + inputs.shape[1:])   # (B, S, *F): stream b is a slice
+    ys = outputs.reshape((batch_size, steps) + outputs.shape[1:])
+    return _chunks(xs, ys, k, batch_first)
+
+
+def _chunks(xs, ys, k, batch_first):
+    steps = xs.shape[1]
+    for t in range(0, steps, k):
+        x, y = xs[:, t:t + k], ys[:, t:t + k]
+        if not batch_first:
+            x, y = np.swapaxes(x, 0, 1), np.swapaxes(y, 0, 1)
+        yield np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+tbptt_batches = stream_batches
+
+
+def detach_state(state):
+    """A copy of a (nested) state: the next chunk starts from these values, and nothing
+    flows back into the chunk that produced them."""
+    if state is None:
+        return None
+    if isinstance(state, np.ndarray):
+        return state.copy()
+    if isinstance(state, (list, tuple)):
+        return type(state)(detach_state(s) for s in state)
+    raise TypeError(f"detach_state: a state is an array, a tuple/list of them or None, "
+                    f"got {type(state).__name__}")
+
+
+def reset_state(state, mask, batch_axis: int = 1):
+    """Zero the state of the samples where mask (B,) is True (e.g. a new document starts
+    in that stream); returns a new state, the input is not modified.  None stays None."""
+    if state is None:
+        return None
+    if isinstance(state, (list, tuple)):
+        return type(state)(reset_state(s, mask, batch_axis) for s in state)
+    if not isinstance(state, np.ndarray):
+        raise TypeError(f"reset_state: a state is an array, a tuple/list of them or None, "
+                        f"got {type(state).__name__}")
+    mask = np.asarray(mask)
+    if mask.dtype != bool or mask.shape != (state.shape[batch_axis],):
+        raise ValueError(f"reset_state: mask must be a bool array of shape "
+                         f"({state.shape[batch_axis]},) (one per sample), got dtype {mask.dtype} "
+                         f"shape {mask.shape}")
+    keep = (~mask).astype(state.dtype)
+    shape = [1] * state.ndim
+    shape[batch_axis] = -1
+    return state * keep.reshape(shape)
+
+
+class TBPTT:
+    """Truncated-BPTT trainer: carries the hidden state from chunk to chunk, detached.
+
+    model           a Sequential (or any module with forward(x, state=..., return_state=True)
+                    -> (out, state)), or a bare recurrent layer.
+    loss_fn         e.g. CrossEntropyLoss() over per-step logits (B, k, V) and targets (B, k).
+    optimizer       zero_grad()/step(); may be None for evaluation only.
+    clip_grad_norm  max global gradient norm per chunk (rnnc.clip.clip_grad_norm_).
+    ``state`` holds the carried state (None = zeros).
+    """
+
+    def __init__(self, model, loss_fn, optimizer=None, *, clip_grad_norm: float | None = None):
+        if not callable(model) or not hasattr(model, "backward"):
+            raise TypeError(f"TBPTT: model must be an rnnc module, got {type(model).__name__}")
+        if clip_grad_norm is not None and not (isinstance(clip_grad_norm, (int, float)) and clip_grad_norm > 0):
+            raise ValueError(f"TBPTT: clip_grad_norm must be a positive number or None, got {clip_grad_norm!r}")
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.clip_grad_norm = clip_grad_norm
+        self.state = None
+
+    # -- state ------------------------------------------------------------------------
+    def reset(self, mask=None) -> None:
+        """Zero the carried state: all of it (mask None), or the samples where mask is True."""
+        self.state = None if mask is None else reset_state(self.state, mask)
+
+    def _run(self, x):
+        if _is_recurrent(self.model):
+            out, state = self.model(x, self.state)
+        else:
+            out, state = self.model(x, state=self.state, return_state=True)
+        return out, state
+
+    # -- one chunk --------------------------------------------------------------------
+    def train_chunk(self, x, y, reset=None) -> float:
+        """Forward from the carried state, backward through this chunk only, one optimizer
+        step; the final state is carried (detached) to the next chunk.  Returns the loss."""
+        if self.optimizer is None:
+            raise RuntimeError("TBPTT.train_chunk needs an optimizer")
+        if reset is not None:
+            self.reset(reset)
+        model = self.model
+        model.train()
+        out, state = self._run(x)
+        loss = self.loss_fn(out, y)
+        if not math.isfinite(loss):
+            self.state = detach_state(state)
+            return loss
+        self.optimizer.zero_grad()
+        model.zero_grad()
+        # the chunk's last state gets no gradient from the future, and the gradient w.r.t.
+        # its initial state is dropped: this is the truncation
+        model.backward(self.loss_fn.backward())
+        if self.clip_grad_norm is not None:
+            from rnnc.clip import clip_grad_norm_
+            clip_grad_norm_(model.parameters(), self.clip_grad_norm)
+        self.optimizer.step()
+        self.state = detach_state(state)
+        return loss
+
+    def eval_chunk(self, x, y, reset=None) -> float:
+        """Forward only (eval mode), carrying the state; returns the chunk's loss."""
+        if reset is not None:
+            self.reset(reset)
+        was_training = getattr(self.model, "training", True)
+        self.model.eval()
+        try:
+            out, state = self._run(x)
+        finally:
+            self.model.train(was_training)
+        self.state = detach_state(state)
+        return self.loss_fn(out, y)
+
+    # -- whole sequences ------------------------------------------------------------------
+    def fit(self, data, *, batch_size: int, k: int, epochs: int = 1, targets=None,
+            val_data=None, val_targets=None, batch_first: bool = True,
+            progress: bool = True) -> History:
+        """Train over `data` (see stream_batches) for `epochs` passes, each from a zero state.
+        Returns a History with "loss" (mean per-chunk loss weighted by chunk length) and
+        "val_loss" when val_data is given."""
+        epochs = _check_positive_int("epochs", epochs)
+        history = History({"epochs": epochs, "batch_size": batch_size, "k": k})
+        for epoch in range(epochs):
+            self.reset()
+            chunks = list(stream_batches(data, batch_size, k, targets=targets, batch_first=batch_first))
+            bar = _progress_bar(len(chunks), f"Epoch {epoch + 1}/{epochs}", progress)
+            total, steps = 0.0, 0
+            try:
+                for x, y in chunks:
+                    loss = self.train_chunk(x, y)
+                    if not math.isfinite(loss):
+                        warnings.warn(f"TBPTT.fit: the loss became {loss} in epoch {epoch}; "
+                                      f"training stopped", RuntimeWarning, stacklevel=2)
+                        history.stopped_epoch, history.stop_reason = epoch, "non-finite loss"
+                        return history
+                    n = x.shape[1] if batch_first else x.shape[0]
+                    total, steps = total + loss * n, steps + n
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{total / steps:.4f}")
+                logs = {"loss": total / max(steps, 1)}
+                if val_data is not None:
+                    logs["val_loss"] = self.evaluate(val_data, batch_size=batch_size, k=k,
+                                                     targets=val_targets, batch_first=batch_first)
+                if bar is not None:
+                    bar.set_postfix({kk: f"{v:.4f}" for kk, v in logs.items()})
+            finally:
+                if bar is not None:
+                    bar.close()
+            history._append(epoch, logs)
+        return history
+
+    def evaluate(self, data, *, batch_size: int, k: int, targets=None,
+                 batch_first: bool = True) -> float:
+        """Mean loss over `data` in eval mode, carrying the state from a zero start (the
+        trainer's own carried state is left as it was)."""
+        saved = self.state
+        self.state = None
+        total, steps = 0.0, 0
+        try:
+            for x, y in stream_batches(data, batch_size, k, targets=targets, batch_first=batch_first):
+                n = x.shape[1] if batch_first else x.shape[0]
+                total += self.eval_chunk(x, y) * n
+                steps += n
+        finally:
+            self.state = saved
+        return total / max(steps, 1)
