@@ -184,6 +184,18 @@ class Module:
         for k, v in arrays.items():
             own[k].data[...] = v
 
+    def save(self, path, optimizer=None, extra=None) -> str:
+        """Write the parameters (and optional optimizer state / extra) to `path` with
+        rnnc.checkpoint.save (atomic, no pickle)."""
+        from rnnc import checkpoint
+        return checkpoint.save(path, self, optimizer, extra=extra)
+
+    def load(self, path, optimizer=None, strict: bool = True) -> "Module":
+        """Load parameters (and optimizer state) from an rnnc.checkpoint file."""
+        from rnnc import checkpoint
+        checkpoint.load_into(path, self, optimizer, strict=strict)
+        return self
+
     # -- calling ----------------------------------------------------------------
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")

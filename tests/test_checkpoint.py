@@ -166,3 +166,13 @@ def test_loads_with_numpy_and_no_pickle(tmp_path):
     checkpoint.save(tmp_path / "m", make_model())
     with np.load(tmp_path / "m", allow_pickle=False) as z:
         assert "__header__" in z.files and "a0" in z.files
+
+
+def test_module_save_and_load_methods(tmp_path):
+    m, opt = trained(tmp_path)
+    m.save(tmp_path / "m.ckpt", optimizer=opt, extra={"note": "hi"})
+    m2 = make_model(seed=3)
+    assert m2.load(tmp_path / "m.ckpt") is m2
+    for p, q in zip(m.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert checkpoint.load(tmp_path / "m.ckpt")["extra"] == {"note": "hi"}
