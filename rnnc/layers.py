@@ -357,7 +357,7 @@ class _SequenceReduce(Module):
         if self._saved is None:
             raise _no_saved(self)
         saved, self._saved = self._saved, None
-        (B, T, F), dtype = saved[0], saved[1]
+        (B, _, F), dtype = saved[0], saved[1]
         _check_same_shape(self, "d_out", d_out, (B, F), dtype)  # the (B, F) output's gradient
         return saved
 
