@@ -241,7 +241,527 @@ fail:
  * Recurrent layers: rnn_forward / rnn_backward / rnn_saved_layout
  * ====================================================================== */
 
-/* (implemented by the core issue) */
+/* Cell names of the Python API, in rnnc_cell order. */
+static const char *cell_names[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
+
+static int parse_cell(const char *name, rnnc_cell *cell, const char *func)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, cell_names[i]) == 0) {
+            *cell = (rnnc_cell)i;
+            return 0;
+        }
+    PyErr_Format(PyExc_ValueError,
+                 "%s(): cell must be 'rnn_tanh', 'rnn_relu', 'lstm' or 'gru', got '%s'", func, name);
+    return -1;
+}
+
+/* Fill and check a configuration from Python-level options (every failure names the
+ * option).  T, B, I, dtype and training are set by the caller. */
+static int parse_rnn_options(rnnc_rnn_config *cfg, const char *func, const char *cell,
+                             long long num_layers, int bidirectional, long long hidden_size,
+                             long long proj_size, double dropout, PyObject *seed,
+                             int layer_norm)
+{
+    if (parse_cell(cell, &cfg->cell, func) < 0) return -1;
+    if (num_layers < 1 || num_layers > 4096) {
+        PyErr_Format(PyExc_ValueError, "%s(): num_layers must be in [1, 4096], got %lld", func, num_layers);
+        return -1;
+    }
+    if (hidden_size < 1) {
+        PyErr_Format(PyExc_ValueError, "%s(): hidden_size must be >= 1, got %lld", func, hidden_size);
+        return -1;
+    }
+    if (proj_size < 0 || (proj_size > 0 && cfg->cell != RNNC_LSTM) ||
+        (proj_size > 0 && proj_size >= hidden_size)) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s(): proj_size must be 0, or (LSTM only) in [1, hidden_size) = [1, %lld), got %lld",
+                     func, hidden_size, proj_size);
+        return -1;
+    }
+    if (!(dropout >= 0.0 && dropout < 1.0)) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%g", dropout);
+        PyErr_Format(PyExc_ValueError, "%s(): dropout must be in [0, 1), got %s", func, buf);
+        return -1;
+    }
+    if (layer_norm && cfg->cell != RNNC_LSTM && cfg->cell != RNNC_GRU) {
+        PyErr_Format(PyExc_ValueError, "%s(): layer_norm is only available for 'lstm' and 'gru', not '%s'",
+                     func, cell);
+        return -1;
+    }
+    unsigned long long s = 0;
+    if (seed && seed != Py_None) {
+        s = PyLong_AsUnsignedLongLong(seed);
+        if (s == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "%s(): seed must be an integer in [0, 2**64), got %R", func, seed);
+            return -1;
+        }
+    }
+    cfg->L = num_layers;
+    cfg->D = bidirectional ? 2 : 1;
+    cfg->H = hidden_size;
+    cfg->P = proj_size;
+    cfg->dropout = dropout;
+    cfg->seed = (uint64_t)s;
+    cfg->layer_norm = layer_norm ? 1 : 0;
+    return 0;
+}
+
+/* The 11 members of rnnc_layer_weights, in the order of the Python tuples, with their
+ * PyTorch parameter-name stems. */
+#define RNN_NW 11
+static const char *weight_stems[RNN_NW] = {
+    "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr",
+    "ln_ih_weight", "ln_ih_bias", "ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias"};
+
+/* "weight_ih_l1_reverse" and friends. */
+static void weight_name(char *buf, size_t n, int m, long long l, long long d)
+{
+    snprintf(buf, n, "%s_l%lld%s", weight_stems[m], l, d ? "_reverse" : "");
+}
+
+/* Expected shape of member m of layer l (ndim returned; dims in shape, `what` text). */
+static int weight_shape(const rnnc_rnn_config *cfg, int m, long long l, npy_intp *shape,
+                        char *what, size_t nwhat)
+{
+    const long long G = rnnc_cell_gates(cfg->cell), H = cfg->H, P = cfg->P;
+    const long long R = P > 0 ? P : H;
+    const long long In = l == 0 ? cfg->input_size : cfg->D * R;
+    switch (m) {
+    case 0: shape[0] = G * H; shape[1] = In;
+        snprintf(what, nwhat, l == 0 ? "(%lld*H, I)" : "(%lld*H, D*R)", G); return 2;
+    case 1: shape[0] = G * H; shape[1] = R;
+        snprintf(what, nwhat, "(%lld*H, R)", G); return 2;
+    case 4: shape[0] = P; shape[1] = H; snprintf(what, nwhat, "(P, H)"); return 2;
+    case 9: case 10: shape[0] = H; snprintf(what, nwhat, "(H,)"); return 1;
+    default: shape[0] = G * H; snprintf(what, nwhat, "(%lld*H,)", G); return 1;
+    }
+}
+
+/* Whether member m is required (1), forbidden (0) or optional (-1) for cfg. */
+static int weight_needed(const rnnc_rnn_config *cfg, int m)
+{
+    switch (m) {
+    case 0: case 1: return 1;
+    case 2: case 3: return -1;
+    case 4: return cfg->P > 0;
+    case 9: case 10: return cfg->layer_norm && cfg->cell == RNNC_LSTM;
+    default: return cfg->layer_norm;
+    }
+}
+
+/* Parse the list of L*D weight tuples into w, keeping references in held[L*D*11]. */
+static int parse_weights(PyObject *seq, const rnnc_rnn_config *cfg, const char *func,
+                         int typenum, PyArrayObject **held, rnnc_layer_weights *w)
+{
+    const long long LD = cfg->L * cfg->D;
+    if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
+        PyErr_Format(PyExc_TypeError, "%s(): weights must be a list of %lld tuples, got %s",
+                     func, LD, Py_TYPE(seq)->tp_name);
+        return -1;
+    }
+    if (PySequence_Size(seq) != LD) {
+        PyErr_Format(PyExc_ValueError, "%s(): weights must hold num_layers*num_directions = %lld "
+                     "tuples, got %zd", func, LD, PySequence_Size(seq));
+        return -1;
+    }
+    for (long long k = 0; k < LD; k++) {
+        const long long l = k / cfg->D, d = k % cfg->D;
+        PyObject *tup = PySequence_Fast_GET_ITEM(seq, k); /* borrowed (list or tuple) */
+        if (!PyTuple_Check(tup) || PyTuple_GET_SIZE(tup) != RNN_NW) {
+            PyErr_Format(PyExc_TypeError, "%s(): weights[%lld] must be a tuple of %d arrays or None",
+                         func, k, RNN_NW);
+            return -1;
+        }
+        const void *ptr[RNN_NW];
+        for (int m = 0; m < RNN_NW; m++) {
+            PyObject *obj = PyTuple_GET_ITEM(tup, m);
+            char name[96], what[32];
+            npy_intp shape[2];
+            weight_name(name, sizeof name, m, l, d);
+            int need = weight_needed(cfg, m);
+            ptr[m] = NULL;
+            if (obj == Py_None) {
+                if (need == 1) {
+                    PyErr_Format(PyExc_ValueError, "%s(): argument '%s' is required%s", func, name,
+                                 m == 4 ? " when proj_size > 0" : m >= 5 ? " when layer_norm is on" : "");
+                    return -1;
+                }
+                continue;
+            }
+            if (need == 0) {
+                PyErr_Format(PyExc_ValueError, "%s(): argument '%s' must be None here (%s)", func, name,
+                             m == 4 ? "proj_size is 0" : !cfg->layer_norm ? "layer_norm is off"
+                                                                          : "only LSTM has ln_c");
+                return -1;
+            }
+            int ndim = weight_shape(cfg, m, l, shape, what, sizeof what);
+            PyArrayObject *a = get_array(obj, func, name, typenum, ndim, shape, what);
+            if (!a) return -1;
+            held[k * RNN_NW + m] = a;
+            ptr[m] = PyArray_DATA(a);
+        }
+        rnnc_layer_weights *wl = &w[k];
+        wl->w_ih = ptr[0]; wl->w_hh = ptr[1]; wl->b_ih = ptr[2]; wl->b_hh = ptr[3];
+        wl->w_hr = ptr[4];
+        wl->ln_ih_w = ptr[5]; wl->ln_ih_b = ptr[6]; wl->ln_hh_w = ptr[7]; wl->ln_hh_b = ptr[8];
+        wl->ln_c_w = ptr[9]; wl->ln_c_b = ptr[10];
+    }
+    return 0;
+}
+
+/* lengths: None or an integer ndarray of shape (B,) with values in [0, T]; returns a
+ * new reference to an int64 C array (or NULL in *out for None); -1 on error. */
+static int parse_lengths(PyObject *obj, PyArrayObject **out, const char *func,
+                         npy_intp B, npy_intp T)
+{
+    *out = NULL;
+    if (obj == NULL || obj == Py_None) return 0;
+    if (!PyArray_Check(obj) || !PyArray_ISINTEGER((PyArrayObject *)obj)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'lengths' must be an integer numpy.ndarray "
+                     "of shape (B,) = (%lld,)", func, (long long)B);
+        return -1;
+    }
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != B) {
+        char got[160];
+        format_shape(got, sizeof got, PyArray_NDIM(a), PyArray_DIMS(a));
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'lengths' must have shape (B,) = (%lld,), got %s",
+                     func, (long long)B, got);
+        return -1;
+    }
+    PyArrayObject *c = (PyArrayObject *)PyArray_FROMANY(obj, NPY_INT64, 1, 1,
+                                                         NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED |
+                                                         NPY_ARRAY_FORCECAST);
+    if (!c) return -1;
+    const int64_t *v = (const int64_t *)PyArray_DATA(c);
+    for (npy_intp b = 0; b < B; b++)
+        if (v[b] < 0 || v[b] > T) {
+            PyErr_Format(PyExc_ValueError, "%s(): argument 'lengths' must lie in [0, T] = [0, %lld], "
+                         "got lengths[%lld] = %lld", func, (long long)T, (long long)b, (long long)v[b]);
+            Py_DECREF(c);
+            return -1;
+        }
+    *out = c;
+    return 0;
+}
+
+static void release_held(PyArrayObject **held, long long n)
+{
+    if (!held) return;
+    for (long long i = 0; i < n; i++) Py_XDECREF(held[i]);
+    PyMem_Free(held);
+}
+
+/*
+ * rnn_forward(cell, x, weights, h0, c0, lengths, num_layers, bidirectional, hidden_size,
+ *             proj_size, dropout, seed, training, layer_norm, func="rnn_forward")
+ *   -> (out, h_n, c_n or None, saved uint8 array or None)
+ * weights: list of num_layers*num_directions tuples (weight_ih, weight_hh, bias_ih,
+ * bias_hh, weight_hr, ln_ih_weight, ln_ih_bias, ln_hh_weight, ln_hh_bias, ln_c_weight,
+ * ln_c_bias), None where absent, in PyTorch order (layer-major, forward then reverse).
+ */
+static PyObject *py_rnn_forward(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"cell", "x", "weights", "h0", "c0", "lengths", "num_layers",
+                             "bidirectional", "hidden_size", "proj_size", "dropout", "seed",
+                             "training", "layer_norm", "func", NULL};
+    const char *cell_s, *F = "rnn_forward";
+    PyObject *xo, *wo, *h0o = Py_None, *c0o = Py_None, *leno = Py_None, *seedo = Py_None;
+    long long L = 1, H = 0, P = 0;
+    int bidir = 0, training = 1, layer_norm = 0;
+    double dropout = 0.0;
+    PyArrayObject *x = NULL, *h0 = NULL, *c0 = NULL, *len = NULL;
+    PyArrayObject *out = NULL, *h_n = NULL, *c_n = NULL, *saved = NULL;
+    PyArrayObject **held = NULL;
+    rnnc_layer_weights *w = NULL;
+    PyObject *result = NULL;
+    long long LD = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOOOOOLpLLdOpp|s", kwlist, &cell_s, &xo, &wo,
+                                     &h0o, &c0o, &leno, &L, &bidir, &H, &P, &dropout, &seedo,
+                                     &training, &layer_norm, &F))
+        return NULL;
+    rnnc_rnn_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (parse_rnn_options(&cfg, F, cell_s, L, bidir, H, P, dropout, seedo, layer_norm) < 0)
+        return NULL;
+    if (!PyArray_Check(xo) || (PyArray_TYPE((PyArrayObject *)xo) != NPY_FLOAT32 &&
+                               PyArray_TYPE((PyArrayObject *)xo) != NPY_FLOAT64)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'x' must be a float32 or float64 numpy.ndarray", F);
+        return NULL;
+    }
+    const int typenum = PyArray_TYPE((PyArrayObject *)xo);
+    cfg.dtype = typenum == NPY_FLOAT32 ? RNNC_F32 : RNNC_F64;
+    cfg.training = training;
+    if (!(x = get_array(xo, F, "x", typenum, 3, NULL, "(T, B, I)"))) goto fail;
+    cfg.T = PyArray_DIM(x, 0);
+    cfg.B = PyArray_DIM(x, 1);
+    cfg.input_size = PyArray_DIM(x, 2);
+    if (cfg.input_size < 1) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'x' must have at least one feature (I >= 1)", F);
+        goto fail;
+    }
+    const npy_intp T = cfg.T, B = cfg.B, R = P > 0 ? P : H, D = cfg.D;
+    const int lstm = cfg.cell == RNNC_LSTM;
+    LD = cfg.L * cfg.D;
+    npy_intp hshape[3] = {LD, B, R}, cshape[3] = {LD, B, H};
+    if (get_optional_array(h0o, &h0, F, "h0", typenum, 3, hshape, "(L*D, B, R)") < 0) goto fail;
+    if (!lstm && c0o != Py_None) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'c0' is only for 'lstm'", F);
+        goto fail;
+    }
+    if (get_optional_array(c0o, &c0, F, "c0", typenum, 3, cshape, "(L*D, B, H)") < 0) goto fail;
+    if (parse_lengths(leno, &len, F, B, T) < 0) goto fail;
+    held = PyMem_Calloc((size_t)(LD * RNN_NW), sizeof *held);
+    w = PyMem_Calloc((size_t)LD, sizeof *w);
+    if (!held || !w) { PyErr_NoMemory(); goto fail; }
+    if (parse_weights(wo, &cfg, F, typenum, held, w) < 0) goto fail;
+
+    npy_intp oshape[3] = {T, B, D * R};
+    if (!(out = new_zeros(3, oshape, typenum))) goto fail;
+    if (!(h_n = new_empty(3, hshape, typenum))) goto fail;
+    if (lstm && !(c_n = new_empty(3, cshape, typenum))) goto fail;
+    if (training) {
+        size_t bytes;
+        rnnc_status s = rnnc_rnn_saved_bytes(&cfg, &bytes);
+        if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+        npy_intp n = (npy_intp)bytes;
+        if (!(saved = new_empty(1, &n, NPY_UINT8))) goto fail;
+    }
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_rnn_forward(&cfg, PyArray_DATA(out), PyArray_DATA(h_n), data_or_null(c_n),
+                         data_or_null(saved), PyArray_DATA(x), data_or_null(h0), data_or_null(c0),
+                         len ? (const int64_t *)PyArray_DATA(len) : NULL, w);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    result = Py_BuildValue("(OOOO)", out, h_n, c_n ? (PyObject *)c_n : Py_None,
+                           saved ? (PyObject *)saved : Py_None);
+fail:
+    Py_XDECREF(x);
+    Py_XDECREF(h0);
+    Py_XDECREF(c0);
+    Py_XDECREF(len);
+    Py_XDECREF(out);
+    Py_XDECREF(h_n);
+    Py_XDECREF(c_n);
+    Py_XDECREF(saved);
+    release_held(held, LD * RNN_NW);
+    PyMem_Free(w);
+    return result;
+}
+
+/*
+ * rnn_backward(cell, x, weights, lengths, saved, d_out, d_hn, d_cn, num_layers,
+ *              bidirectional, hidden_size, proj_size, dropout, seed, layer_norm,
+ *              func="rnn_backward")
+ *   -> (dx, dh0, dc0 or None, [tuple of 11 gradients (None where no weight)] * L*D)
+ * Everything but the gradients must be what the training-mode forward got.
+ */
+static PyObject *py_rnn_backward(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"cell", "x", "weights", "lengths", "saved", "d_out", "d_hn", "d_cn",
+                             "num_layers", "bidirectional", "hidden_size", "proj_size", "dropout",
+                             "seed", "layer_norm", "func", NULL};
+    const char *cell_s, *F = "rnn_backward";
+    PyObject *xo, *wo, *leno = Py_None, *so, *douto = Py_None, *dhno = Py_None, *dcno = Py_None;
+    PyObject *seedo = Py_None;
+    long long L = 1, H = 0, P = 0;
+    int bidir = 0, layer_norm = 0;
+    double dropout = 0.0;
+    PyArrayObject *x = NULL, *len = NULL, *sv = NULL, *dout = NULL, *dhn = NULL, *dcn = NULL;
+    PyArrayObject *dx = NULL, *dh0 = NULL, *dc0 = NULL;
+    PyArrayObject **held = NULL, **gheld = NULL;
+    rnnc_layer_weights *w = NULL;
+    rnnc_layer_grads *g = NULL;
+    PyObject *glist = NULL, *result = NULL;
+    long long LD = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOOOOOOOLpLLdOp|s", kwlist, &cell_s, &xo, &wo,
+                                     &leno, &so, &douto, &dhno, &dcno, &L, &bidir, &H, &P,
+                                     &dropout, &seedo, &layer_norm, &F))
+        return NULL;
+    rnnc_rnn_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (parse_rnn_options(&cfg, F, cell_s, L, bidir, H, P, dropout, seedo, layer_norm) < 0)
+        return NULL;
+    if (!PyArray_Check(xo) || (PyArray_TYPE((PyArrayObject *)xo) != NPY_FLOAT32 &&
+                               PyArray_TYPE((PyArrayObject *)xo) != NPY_FLOAT64)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'x' must be a float32 or float64 numpy.ndarray", F);
+        return NULL;
+    }
+    const int typenum = PyArray_TYPE((PyArrayObject *)xo);
+    cfg.dtype = typenum == NPY_FLOAT32 ? RNNC_F32 : RNNC_F64;
+    cfg.training = 1;
+    if (!(x = get_array(xo, F, "x", typenum, 3, NULL, "(T, B, I)"))) goto fail;
+    cfg.T = PyArray_DIM(x, 0);
+    cfg.B = PyArray_DIM(x, 1);
+    cfg.input_size = PyArray_DIM(x, 2);
+    if (cfg.input_size < 1) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'x' must have at least one feature (I >= 1)", F);
+        goto fail;
+    }
+    const npy_intp T = cfg.T, B = cfg.B, R = P > 0 ? P : H, D = cfg.D;
+    const int lstm = cfg.cell == RNNC_LSTM;
+    LD = cfg.L * cfg.D;
+    npy_intp hshape[3] = {LD, B, R}, cshape[3] = {LD, B, H}, oshape[3] = {T, B, D * R};
+    if (parse_lengths(leno, &len, F, B, T) < 0) goto fail;
+    held = PyMem_Calloc((size_t)(LD * RNN_NW), sizeof *held);
+    gheld = PyMem_Calloc((size_t)(LD * RNN_NW), sizeof *gheld);
+    w = PyMem_Calloc((size_t)LD, sizeof *w);
+    g = PyMem_Calloc((size_t)LD, sizeof *g);
+    if (!held || !gheld || !w || !g) { PyErr_NoMemory(); goto fail; }
+    if (parse_weights(wo, &cfg, F, typenum, held, w) < 0) goto fail;
+
+    /* The saved buffer: a 1-D uint8 array of exactly the size forward made. */
+    size_t bytes;
+    rnnc_status s = rnnc_rnn_saved_bytes(&cfg, &bytes);
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    npy_intp nbytes = (npy_intp)bytes;
+    if (!(sv = get_array(so, F, "saved", NPY_UINT8, 1, &nbytes, "(saved bytes,)"))) goto fail;
+    if (((uintptr_t)PyArray_DATA(sv)) % 16 != 0) { /* element alignment for the views */
+        PyArrayObject *copy = (PyArrayObject *)PyArray_NewCopy(sv, NPY_CORDER);
+        Py_DECREF(sv);
+        if (!(sv = copy)) goto fail;
+    }
+    if (get_optional_array(douto, &dout, F, "d_out", typenum, 3, oshape, "(T, B, D*R)") < 0) goto fail;
+    if (get_optional_array(dhno, &dhn, F, "d_h_n", typenum, 3, hshape, "(L*D, B, R)") < 0) goto fail;
+    if (!lstm && dcno != Py_None) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'd_c_n' is only for 'lstm'", F);
+        goto fail;
+    }
+    if (get_optional_array(dcno, &dcn, F, "d_c_n", typenum, 3, cshape, "(L*D, B, H)") < 0) goto fail;
+
+    /* Zeroed gradients (the core adds into them). */
+    npy_intp xshape[3] = {T, B, cfg.input_size};
+    if (!(dx = new_zeros(3, xshape, typenum))) goto fail;
+    if (!(dh0 = new_zeros(3, hshape, typenum))) goto fail;
+    if (lstm && !(dc0 = new_zeros(3, cshape, typenum))) goto fail;
+    for (long long k = 0; k < LD; k++) {
+        void *gp[RNN_NW];
+        const void *wp[RNN_NW] = {w[k].w_ih, w[k].w_hh, w[k].b_ih, w[k].b_hh, w[k].w_hr,
+                                  w[k].ln_ih_w, w[k].ln_ih_b, w[k].ln_hh_w, w[k].ln_hh_b,
+                                  w[k].ln_c_w, w[k].ln_c_b};
+        for (int m = 0; m < RNN_NW; m++) {
+            gp[m] = NULL;
+            if (!wp[m]) continue;
+            PyArrayObject *src = held[k * RNN_NW + m];
+            PyArrayObject *z = new_zeros(PyArray_NDIM(src), PyArray_DIMS(src), typenum);
+            if (!z) goto fail;
+            gheld[k * RNN_NW + m] = z;
+            gp[m] = PyArray_DATA(z);
+        }
+        g[k].w_ih = gp[0]; g[k].w_hh = gp[1]; g[k].b_ih = gp[2]; g[k].b_hh = gp[3];
+        g[k].w_hr = gp[4];
+        g[k].ln_ih_w = gp[5]; g[k].ln_ih_b = gp[6]; g[k].ln_hh_w = gp[7]; g[k].ln_hh_b = gp[8];
+        g[k].ln_c_w = gp[9]; g[k].ln_c_b = gp[10];
+    }
+
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_rnn_backward(&cfg, PyArray_DATA(dx), PyArray_DATA(dh0), data_or_null(dc0), g,
+                          data_or_null(dout), data_or_null(dhn), data_or_null(dcn),
+                          PyArray_DATA(sv), PyArray_DATA(x),
+                          len ? (const int64_t *)PyArray_DATA(len) : NULL, w);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+
+    if (!(glist = PyList_New(LD))) goto fail;
+    for (long long k = 0; k < LD; k++) {
+        PyObject *tup = PyTuple_New(RNN_NW);
+        if (!tup) goto fail;
+        PyList_SET_ITEM(glist, k, tup);
+        for (int m = 0; m < RNN_NW; m++) {
+            PyObject *o = gheld[k * RNN_NW + m] ? (PyObject *)gheld[k * RNN_NW + m] : Py_None;
+            Py_INCREF(o);
+            PyTuple_SET_ITEM(tup, m, o);
+        }
+    }
+    result = Py_BuildValue("(OOOO)", dx, dh0, dc0 ? (PyObject *)dc0 : Py_None, glist);
+fail:
+    Py_XDECREF(x);
+    Py_XDECREF(len);
+    Py_XDECREF(sv);
+    Py_XDECREF(dout);
+    Py_XDECREF(dhn);
+    Py_XDECREF(dcn);
+    Py_XDECREF(dx);
+    Py_XDECREF(dh0);
+    Py_XDECREF(dc0);
+    Py_XDECREF(glist);
+    release_held(held, LD * RNN_NW);
+    release_held(gheld, LD * RNN_NW);
+    PyMem_Free(w);
+    PyMem_Free(g);
+    return result;
+}
+
+/* Names of the rnnc_saved_layout members, in struct order. */
+static const char *saved_names[] = {"gates", "hs", "cs", "hn_pre", "proj_in", "layer_in",
+                                    "ln_ih_xhat", "ln_ih_rstd", "ln_hh_xhat", "ln_hh_rstd",
+                                    "ln_c_xhat", "ln_c_rstd"};
+
+/*
+ * rnn_saved_layout(cell, dtype, T, B, input_size, num_layers, bidirectional, hidden_size,
+ *                  proj_size, layer_norm) -> (total_bytes, [dict name -> byte offset or -1] * L*D)
+ */
+static PyObject *py_rnn_saved_layout(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"cell", "dtype", "T", "B", "input_size", "num_layers",
+                             "bidirectional", "hidden_size", "proj_size", "layer_norm", NULL};
+    static const char *F = "rnn_saved_layout";
+    const char *cell_s;
+    PyObject *dto, *list = NULL;
+    long long T, B, In, L, H, P;
+    int bidir, layer_norm;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOLLLLpLLp", kwlist, &cell_s, &dto, &T, &B, &In,
+                                     &L, &bidir, &H, &P, &layer_norm))
+        return NULL;
+    rnnc_rnn_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (parse_rnn_options(&cfg, F, cell_s, L, bidir, H, P, 0.0, Py_None, layer_norm) < 0) return NULL;
+    if (parse_dtype(dto, &cfg.dtype, F) < 0) return NULL;
+    cfg.T = T;
+    cfg.B = B;
+    cfg.input_size = In;
+    cfg.training = 1;
+    size_t bytes;
+    rnnc_status s = rnnc_rnn_saved_bytes(&cfg, &bytes);
+    if (s != RNNC_OK) { raise_status(s, F); return NULL; }
+    if (!(list = PyList_New(cfg.L * cfg.D))) return NULL;
+    for (long long k = 0; k < cfg.L * cfg.D; k++) {
+        rnnc_saved_layout lay;
+        s = rnnc_rnn_saved_offsets(&cfg, k / cfg.D, k % cfg.D, &lay);
+        if (s != RNNC_OK) { raise_status(s, F); Py_DECREF(list); return NULL; }
+        const int64_t offs[12] = {lay.gates, lay.hs, lay.cs, lay.hn_pre, lay.proj_in, lay.layer_in,
+                                  lay.ln_ih_xhat, lay.ln_ih_rstd, lay.ln_hh_xhat, lay.ln_hh_rstd,
+                                  lay.ln_c_xhat, lay.ln_c_rstd};
+        PyObject *dict = PyDict_New();
+        if (!dict) { Py_DECREF(list); return NULL; }
+        PyList_SET_ITEM(list, k, dict);
+        for (int m = 0; m < 12; m++) {
+            PyObject *v = PyLong_FromLongLong(offs[m]);
+            if (!v || PyDict_SetItemString(dict, saved_names[m], v) < 0) {
+                Py_XDECREF(v);
+                Py_DECREF(list);
+                return NULL;
+            }
+            Py_DECREF(v);
+        }
+    }
+    PyObject *res = Py_BuildValue("(KO)", (unsigned long long)bytes, list);
+    Py_DECREF(list);
+    return res;
+}
+
+/* rnn_dropout_uniform(seed, layer, idx) -> float: the counter-based uniform of rnnc.h. */
+static PyObject *py_rnn_dropout_uniform(PyObject *self, PyObject *args)
+{
+    unsigned long long seed, idx;
+    long long layer;
+    if (!PyArg_ParseTuple(args, "KLK", &seed, &layer, &idx)) return NULL;
+    return PyFloat_FromDouble(rnnc_dropout_uniform(seed, layer, idx));
+}
 
 /* ======================================================================
  * Layer norm, clipping, optimizers
@@ -670,6 +1190,17 @@ static PyMethodDef methods[] = {
     {"gemm", (PyCFunction)(void (*)(void))py_gemm, METH_VARARGS | METH_KEYWORDS,
      "gemm(a, b, trans_a=False, trans_b=False) -> op(a) @ op(b)"},
     /* RNN_METHODS */
+    {"rnn_forward", (PyCFunction)(void (*)(void))py_rnn_forward, METH_VARARGS | METH_KEYWORDS,
+     "rnn_forward(cell, x, weights, h0, c0, lengths, num_layers, bidirectional, hidden_size, "
+     "proj_size, dropout, seed, training, layer_norm, func='rnn_forward') -> (out, h_n, c_n, saved)"},
+    {"rnn_backward", (PyCFunction)(void (*)(void))py_rnn_backward, METH_VARARGS | METH_KEYWORDS,
+     "rnn_backward(cell, x, weights, lengths, saved, d_out, d_hn, d_cn, num_layers, bidirectional, "
+     "hidden_size, proj_size, dropout, seed, layer_norm, func='rnn_backward') -> (dx, dh0, dc0, grads)"},
+    {"rnn_saved_layout", (PyCFunction)(void (*)(void))py_rnn_saved_layout, METH_VARARGS | METH_KEYWORDS,
+     "rnn_saved_layout(cell, dtype, T, B, input_size, num_layers, bidirectional, hidden_size, "
+     "proj_size, layer_norm) -> (total_bytes, [offsets dict per layer and direction])"},
+    {"rnn_dropout_uniform", py_rnn_dropout_uniform, METH_VARARGS,
+     "rnn_dropout_uniform(seed, layer, idx) -> the dropout uniform of rnnc.h"},
     /* NORM_CLIP_OPTIM_METHODS */
     {"layernorm_forward", (PyCFunction)(void (*)(void))py_layernorm_forward, METH_VARARGS | METH_KEYWORDS,
      "layernorm_forward(inp, weight=None, bias=None, eps=1e-5, save=True) -> (out, mean, rstd)"},
