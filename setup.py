@@ -26,6 +26,8 @@ setup(
         Extension(
             "rnnc._C",
             sources=sources,
+            # headers and the .inc templates: editing one rebuilds the extension
+            depends=sorted(glob.glob(os.path.join("csrc", "*.h")) + glob.glob(os.path.join("csrc", "*.inc"))),
             include_dirs=["csrc", np.get_include()],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_20_API_VERSION")],
             extra_compile_args=compile_args,
