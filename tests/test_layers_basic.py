@@ -378,35 +378,60 @@ def test_sequential_recurrent_layout_and_state():
 
 
 # -- with the real recurrent layers (C core) --------------------------------------------
-def _functional_or_skip():
-    try:
-        import rnnc.functional  # noqa: F401
-    except ImportError:
-        pytest.skip("rnnc.functional is not available")
-
-
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+@pytest.mark.parametrize("batch_first", [True, False])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_sequential_embedding_lstm_laststep_linear(bidirectional):
-    _functional_or_skip()
-    from rnnc.recurrent import LSTM
+def test_sequential_embedding_recurrent_laststep_linear(cell, batch_first, bidirectional):
+    """Embedding -> recurrent -> LastStep -> Linear with lengths, no hand-written backward:
+    every parameter's gradient against finite differences."""
+    import rnnc.recurrent as R
 
     rng = np.random.default_rng(8)
     D = 2 if bidirectional else 1
     m = Sequential(Embedding(9, 3, padding_idx=0, dtype=np.float64, seed=0),
-                   LSTM(3, 4, batch_first=True, bidirectional=bidirectional, dtype=np.float64, seed=1),
+                   getattr(R, cell)(3, 4, batch_first=batch_first, bidirectional=bidirectional,
+                                    dtype=np.float64, seed=1),
                    LastStep(bidirectional=bidirectional),
                    Linear(4 * D, 2, dtype=np.float64, seed=2))
+    assert m[2]._bf is batch_first
     ids = np.array([[1, 2, 3, 4, 5], [6, 7, 0, 0, 0], [8, 1, 2, 0, 0]])
     lengths = np.array([5, 2, 3])
-    out = m(ids, lengths=lengths)
+    inp = ids if batch_first else ids.T.copy()  # Embedding keeps the layout of the ids
+    out = m(inp, lengths=lengths)
     assert out.shape == (3, 2)
-    check_module_grads(m, ids, forward=lambda inp: m(inp, lengths=lengths), rng=rng,
+    check_module_grads(m, inp, forward=lambda x: m(x, lengths=lengths), rng=rng,
                        check_x=False, tol=1e-6)
+
+
+def test_sequential_two_layer_lstm_meanpool_state():
+    """Stacked LSTM, a Dropout module (p=0 so finite differences see one function),
+    MeanPool and Linear, with an initial state in and state gradients out."""
+    from rnnc.recurrent import LSTM
+
+    rng = np.random.default_rng(10)
+    m = Sequential(LSTM(3, 4, num_layers=2, batch_first=True, dtype=np.float64, seed=0),
+                   Dropout(0.0), MeanPool(), Linear(4, 2, dtype=np.float64, seed=1))
+    x = rng.standard_normal((3, 5, 3))
+    lengths = np.array([5, 3, 1])
+    h0, c0 = rng.standard_normal((2, 2, 3, 4)) * 0.5
+    state = [(h0, c0), None, None, None]
+    out, states = m(x, lengths=lengths, state=state, return_state=True)
+    h_n, c_n = states[0]
+    assert h_n.shape == (2, 3, 4) and c_n.shape == (2, 3, 4)
+    assert states[1:] == [None, None, None]
+    G = rng.standard_normal(out.shape)
+    m.zero_grad()
+    dx, d_states = m.backward(G, return_state_grad=True)
+    f = lambda: float(np.sum(G * m(x, lengths=lengths, state=state)))
+    for name, arr, got in (("x", x, dx), ("h0", h0, d_states[0][0]), ("c0", c0, d_states[0][1])):
+        num = numeric_grad(f, arr)
+        err = np.abs(got - num).max()
+        print(f"d{name} max diff {err:.2e}")
+        assert err < 1e-6, name
 
 
 def test_sequential_lstm_matches_manual_h_n():
     """Unidirectional: LastStep at lengths-1 equals the layer's own h_n."""
-    _functional_or_skip()
     from rnnc.recurrent import LSTM
 
     rng = np.random.default_rng(9)
@@ -417,3 +442,35 @@ def test_sequential_lstm_matches_manual_h_n():
     np.testing.assert_allclose(LastStep()(out, lengths=lengths), h_n[-1], atol=1e-12)
     m = Sequential(lstm, LastStep())
     np.testing.assert_allclose(m(x, lengths=lengths), h_n[-1], atol=1e-12)
+
+
+def test_sequential_lstm_classifier_matches_torch():
+    """The whole Sequential (embedding, bidirectional LSTM, last step, linear) vs torch."""
+    torch = pytest.importorskip("torch")
+    from rnnc.recurrent import LSTM
+
+    rng = np.random.default_rng(11)
+    m = Sequential(Embedding(9, 3, dtype=np.float64, seed=0),
+                   LSTM(3, 4, batch_first=True, bidirectional=True, dtype=np.float64, seed=1),
+                   LastStep(bidirectional=True), Linear(8, 2, dtype=np.float64, seed=2))
+    emb, lstm, lin = (torch.nn.Embedding(9, 3).double(),
+                      torch.nn.LSTM(3, 4, batch_first=True, bidirectional=True).double(),
+                      torch.nn.Linear(8, 2).double())
+    sd = m.state_dict()
+    for i, tm in ((0, emb), (1, lstm), (3, lin)):
+        tm.load_state_dict({k[len(f"{i}."):]: torch.tensor(v) for k, v in sd.items()
+                            if k.startswith(f"{i}.")})
+    ids = rng.integers(0, 9, (3, 5))  # full length: torch's out[:, -1] / out[:, 0] halves
+    G = rng.standard_normal((3, 2))
+    out = m(ids)
+    m.zero_grad()
+    m.backward(G)
+    seq, _ = lstm(emb(torch.tensor(ids)))
+    ot = lin(torch.cat([seq[:, -1, :4], seq[:, 0, 4:]], dim=1))
+    (ot * torch.tensor(G)).sum().backward()
+    np.testing.assert_allclose(out, ot.detach().numpy(), atol=1e-10)
+    named = dict(m.named_parameters())
+    for i, tm in ((0, emb), (1, lstm), (3, lin)):
+        for k, p in tm.named_parameters():
+            np.testing.assert_allclose(named[f"{i}.{k}"].grad, p.grad.numpy(), atol=1e-10,
+                                       err_msg=f"{i}.{k}")

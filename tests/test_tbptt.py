@@ -70,12 +70,10 @@ def char_model(V=5, E=4, H=6, recurrent=None):
                       Linear(H, V, dtype=np.float64, seed=2))
 
 
-def lstm_or_skip(E, H):
-    try:
-        from rnnc.recurrent import LSTM
-    except ImportError:
-        pytest.skip("rnnc.functional is not available")
-    return LSTM(E, H, batch_first=True, dtype=np.float64, seed=1)
+def real(cell, E, H, num_layers=1):
+    """A C-core recurrent layer (rnnc.recurrent) in float64."""
+    import rnnc.recurrent as R
+    return getattr(R, cell)(E, H, num_layers=num_layers, batch_first=True, dtype=np.float64, seed=1)
 
 
 def flat(state):
@@ -174,8 +172,27 @@ def test_chunk_gradient_equals_bptt_from_carried_state():
     _chunk_grads_equal_full_bptt_from_carried_state(char_model())
 
 
-def test_chunk_gradient_equals_bptt_from_carried_state_lstm():
-    _chunk_grads_equal_full_bptt_from_carried_state(char_model(recurrent=lstm_or_skip(4, 6)))
+@pytest.mark.parametrize("cell,num_layers", [("LSTM", 1), ("LSTM", 2), ("GRU", 1)])
+def test_chunk_gradient_equals_bptt_from_carried_state_c_core(cell, num_layers):
+    _chunk_grads_equal_full_bptt_from_carried_state(char_model(recurrent=real(cell, 4, 6, num_layers)))
+
+
+def test_per_sample_reset_two_layer_lstm():
+    model = char_model(recurrent=real("LSTM", 4, 6, num_layers=2))
+    data = np.random.default_rng(6).integers(0, 5, 3 * 10 + 1)
+    (x1, y1), (x2, y2) = list(stream_batches(data, batch_size=3, k=5))
+    trainer = TBPTT(model, CrossEntropyLoss(), Recorder(model.parameters()))
+    trainer.train_chunk(x1, y1)
+    carried_h, carried_c = trainer.state[1]
+    trainer.train_chunk(x2, y2, reset=np.array([True, False, False]))
+    h, c = trainer.state[1]
+    h_zero, c_zero = model(x2[0:1], return_state=True)[1][1]
+    h_car, c_car = model(x2[1:3], state=[None, (carried_h[:, 1:], carried_c[:, 1:]), None],
+                         return_state=True)[1][1]
+    np.testing.assert_allclose(h[:, :1], h_zero, atol=1e-12)
+    np.testing.assert_allclose(c[:, :1], c_zero, atol=1e-12)
+    np.testing.assert_allclose(h[:, 1:], h_car, atol=1e-12)
+    np.testing.assert_allclose(c[:, 1:], c_car, atol=1e-12)
 
 
 def test_per_sample_reset():
@@ -212,7 +229,7 @@ def test_fit_learns_a_sequence_that_needs_memory():
 
 def test_fit_with_lstm():
     data = np.tile(np.array([0, 0, 1]), 200)
-    model = char_model(V=2, E=3, H=8, recurrent=lstm_or_skip(3, 8))
+    model = char_model(V=2, E=3, H=8, recurrent=real("LSTM", 3, 8))
     trainer = TBPTT(model, CrossEntropyLoss(), Adam(model.parameters(), lr=0.05), clip_grad_norm=5.0)
     h = trainer.fit(data, batch_size=4, k=10, epochs=6, progress=False)
     assert h["loss"][-1] < 0.3 * h["loss"][0]

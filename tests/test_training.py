@@ -248,10 +248,8 @@ def test_bad_arguments():
 
 def test_lstm_classifier_learns():
     """Embedding -> LSTM -> LastStep -> Linear on variable-length data (needs the C core)."""
-    try:
-        from rnnc.recurrent import LSTM
-    except ImportError:
-        pytest.skip("rnnc.functional is not available")
+    from rnnc.recurrent import LSTM
+
     seqs, y = contains_three(n=320, seed=3)
     m = Sequential(Embedding(8, 8, padding_idx=0, seed=0), LSTM(8, 16, batch_first=True, seed=1),
                    LastStep(), Linear(16, 2, seed=2))
