@@ -1,7 +1,36 @@
-"""rnnc: recurrent neural networks (RNN, LSTM, GRU) with a fast C core and a NumPy API."""
+"""rnnc: recurrent neural networks (RNN, LSTM, GRU) with a fast C core and a NumPy API.
+
+    import rnnc
+    lstm = rnnc.LSTM(input_size=8, hidden_size=32, batch_first=True)
+    out, (h_n, c_n) = lstm(x)                 # x: (B, T, 8) float32
+    dx, (dh0, dc0) = lstm.backward(d_out)     # gradients land in p.grad
+
+Layers match torch.nn (names, shapes, gate order, init); rnnc.functional is the
+array-level API over the C core; rnnc.reference is the plain NumPy twin.
+"""
 from rnnc import _C
+from rnnc import functional, reference
+from rnnc.cells import GRUCell, LSTMCell, RNNCell
+from rnnc.clip import clip_grad_norm_, clip_grad_value_, grad_norms
+from rnnc.layers import (Dropout, Embedding, LastStep, Linear, MaxPool, MeanPool, ReLU,
+                         Sequential, Sigmoid, Tanh)
+from rnnc.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from rnnc.module import Module, Parameter
+from rnnc.normalization import LayerNorm
+from rnnc.padding import pad_sequences, unpad
+from rnnc.recurrent import GRU, LSTM, RNN
+from rnnc import optim
 
 __version__ = "0.1.0"
 
 set_num_threads = _C.set_num_threads
 get_num_threads = _C.get_num_threads
+
+__all__ = [
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerNorm",
+    "Linear", "Embedding", "Dropout", "ReLU", "Tanh", "Sigmoid", "Sequential",
+    "LastStep", "MeanPool", "MaxPool", "CrossEntropyLoss", "BCEWithLogitsLoss", "MSELoss",
+    "Module", "Parameter", "clip_grad_norm_", "clip_grad_value_", "grad_norms",
+    "pad_sequences", "unpad", "optim", "functional", "reference",
+    "set_num_threads", "get_num_threads",
+]

@@ -131,8 +131,8 @@ class RNNCell(RNNCellBase):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", **kw):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
         super().__init__("rnn_" + nonlinearity, input_size, hidden_size, bias, **kw)
+        self.nonlinearity = nonlinearity
 
     def forward(self, x, h=None):
         return self._step(x, [("h", h)])[0]

@@ -268,9 +268,9 @@ class RNN(RNNBase):
                  batch_first=False, dropout=0.0, bidirectional=False, **kw):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
         super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, **kw)
+        self.nonlinearity = nonlinearity
 
     def forward(self, x, h0=None, lengths=None):
         out, (h_n,) = self._run(x, [("h0", h0)], lengths)
