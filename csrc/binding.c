@@ -606,6 +606,10 @@ static PyObject *py_rnn_backward(PyObject *self, PyObject *args, PyObject *kw)
     const int lstm = cfg.cell == RNNC_LSTM;
     LD = cfg.L * cfg.D;
     npy_intp hshape[3] = {LD, B, R}, cshape[3] = {LD, B, H}, oshape[3] = {T, B, D * R};
+    if (!lstm && dcno != Py_None) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument 'd_c_n' is only for 'lstm'", F);
+        goto fail;
+    }
     if (parse_lengths(leno, &len, F, B, T) < 0) goto fail;
     held = PyMem_Calloc((size_t)(LD * RNN_NW), sizeof *held);
     gheld = PyMem_Calloc((size_t)(LD * RNN_NW), sizeof *gheld);
@@ -627,10 +631,6 @@ static PyObject *py_rnn_backward(PyObject *self, PyObject *args, PyObject *kw)
     }
     if (get_optional_array(douto, &dout, F, "d_out", typenum, 3, oshape, "(T, B, D*R)") < 0) goto fail;
     if (get_optional_array(dhno, &dhn, F, "d_h_n", typenum, 3, hshape, "(L*D, B, R)") < 0) goto fail;
-    if (!lstm && dcno != Py_None) {
-        PyErr_Format(PyExc_ValueError, "%s(): argument 'd_c_n' is only for 'lstm'", F);
-        goto fail;
-    }
     if (get_optional_array(dcno, &dcn, F, "d_c_n", typenum, 3, cshape, "(L*D, B, H)") < 0) goto fail;
 
     /* Zeroed gradients (the core adds into them). */
@@ -1179,6 +1179,107 @@ fail:
     return NULL;
 }
 
+/* ======================================================================
+ * Perf helper: test hooks for the GEMM variants (pre-packed B, column slices)
+ * ====================================================================== */
+#include "gemm.h"
+
+/* A C-contiguous, aligned ndarray of `typenum` with at least `need` elements, used
+ * in place as a flat buffer (gemm_raw writes C in place, so it is never copied). */
+static int flat_buffer(PyObject *obj, const char *func, const char *name, int typenum,
+                       int64_t need, int writeable, void **data)
+{
+    if (!PyArray_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must be a numpy.ndarray", func, name);
+        return -1;
+    }
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (PyArray_TYPE(a) != typenum) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument '%s' must have dtype %s (no implicit casts)",
+                     func, name, typenum == NPY_FLOAT32 ? "float32" : "float64");
+        return -1;
+    }
+    if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a) || !PyArray_ISNOTSWAPPED(a) ||
+        (writeable && !PyArray_ISWRITEABLE(a))) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument '%s' must be a C-contiguous, aligned%s array",
+                     func, name, writeable ? ", writeable" : "");
+        return -1;
+    }
+    if ((int64_t)PyArray_SIZE(a) < need) {
+        PyErr_Format(PyExc_ValueError, "%s(): argument '%s' has %lld elements, the sizes and strides need %lld",
+                     func, name, (long long)PyArray_SIZE(a), (long long)need);
+        return -1;
+    }
+    *data = PyArray_DATA(a);
+    return 0;
+}
+
+/* gemm_raw(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, mode=0, chunk=1)
+ * C (flat, in place) = alpha * op(A) @ op(B) + beta * C with explicit leading
+ * dimensions.  mode 0: rnnc_gemm; 1: pack B, rnnc_gemm_packed; 2: pack B, then
+ * rnnc_gemm_packed_cols over column slices of chunk * alignment columns. */
+static PyObject *py_gemm_raw(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"trans_a", "trans_b", "M", "N", "K", "alpha", "a", "lda", "b", "ldb",
+                             "beta", "c", "ldc", "mode", "chunk", NULL};
+    static const char *F = "gemm_raw";
+    int ta, tb, mode = 0;
+    long long M, N, K, lda, ldb, ldc, chunk = 1;
+    double alpha, beta;
+    PyObject *ao, *bo, *co;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "ppLLLdOLOLdOL|iL", kwlist, &ta, &tb, &M, &N, &K,
+                                     &alpha, &ao, &lda, &bo, &ldb, &beta, &co, &ldc, &mode, &chunk))
+        return NULL;
+    if (!PyArray_Check(co)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'c' must be a numpy.ndarray", F);
+        return NULL;
+    }
+    int typenum = PyArray_TYPE((PyArrayObject *)co);
+    if (typenum != NPY_FLOAT32 && typenum != NPY_FLOAT64) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'c' must have dtype float32 or float64", F);
+        return NULL;
+    }
+    if (M < 0 || N < 0 || K < 0 || chunk < 1 || mode < 0 || mode > 2) {
+        PyErr_Format(PyExc_ValueError, "%s(): M, N, K must be >= 0, chunk >= 1, mode in 0..2", F);
+        return NULL;
+    }
+    if (lda < (ta ? M : K) || ldb < (tb ? K : N) || ldc < N) {
+        PyErr_Format(PyExc_ValueError, "%s(): leading dimensions too small", F);
+        return NULL;
+    }
+    rnnc_dtype dt = typenum == NPY_FLOAT32 ? RNNC_F32 : RNNC_F64;
+    int64_t need_a = (M > 0 && K > 0) ? (ta ? (K - 1) * lda + M : (M - 1) * lda + K) : 0;
+    int64_t need_b = (N > 0 && K > 0) ? (tb ? (N - 1) * ldb + K : (K - 1) * ldb + N) : 0;
+    int64_t need_c = (M > 0 && N > 0) ? (M - 1) * ldc + N : 0;
+    void *A, *B, *C;
+    if (flat_buffer(ao, F, "a", typenum, need_a, 0, &A) || flat_buffer(bo, F, "b", typenum, need_b, 0, &B) ||
+        flat_buffer(co, F, "c", typenum, need_c, 1, &C))
+        return NULL;
+    rnnc_status s = RNNC_OK;
+    void *packed = NULL;
+    if (mode > 0) {
+        size_t bytes;
+        s = rnnc_gemm_packed_b_bytes(dt, K, N, &bytes);
+        if (s == RNNC_OK && posix_memalign(&packed, 64, bytes) != 0) return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (mode == 0) {
+        s = rnnc_gemm(dt, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    } else if (s == RNNC_OK) {
+        s = rnnc_gemm_pack_b(dt, tb, K, N, B, ldb, packed);
+        if (s == RNNC_OK && mode == 1)
+            s = rnnc_gemm_packed(dt, ta, M, N, K, alpha, A, lda, packed, beta, C, ldc);
+        int64_t step = chunk * rnnc_gemm_packed_col_align(packed);
+        for (int64_t n0 = 0; s == RNNC_OK && mode == 2 && n0 < N; n0 += step)
+            s = rnnc_gemm_packed_cols(ta, M, n0, n0 + step < N ? n0 + step : N, alpha, A, lda,
+                                      packed, beta, C, ldc);
+    }
+    Py_END_ALLOW_THREADS
+    free(packed);
+    if (s != RNNC_OK) { raise_status(s, F); return NULL; }
+    Py_RETURN_NONE;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -1216,6 +1317,10 @@ static PyMethodDef methods[] = {
      "sgd_step(param, grad, momentum_buffer, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, first=False)"},
     {"adam_step", (PyCFunction)(void (*)(void))py_adam_step, METH_VARARGS | METH_KEYWORDS,
      "adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0, decoupled=False, amsgrad=False)"},
+    /* PERF_METHODS */
+    {"gemm_raw", (PyCFunction)(void (*)(void))py_gemm_raw, METH_VARARGS | METH_KEYWORDS,
+     "gemm_raw(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, mode=0, chunk=1): "
+     "BLAS-style product into the flat array c (test hook)"},
     {NULL, NULL, 0, NULL}
 };
 
