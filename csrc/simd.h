@@ -1,0 +1,40 @@
+/*
+ * simd.h -- internal: instruction-set dispatch and floating-point environment
+ * helpers shared by the kernels.  Not part of the public API (see rnnc.h).
+ *
+ * SIMD code is compiled per function with __attribute__((target(...))) so that the
+ * extension builds without any -m flags and runs on every x86-64 CPU; which kernel
+ * runs is decided at run time from rnnc_get_isa().  On other architectures only the
+ * portable C kernels exist.
+ */
+#ifndef RNNC_SIMD_H
+#define RNNC_SIMD_H
+
+#include "rnnc.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define RNNC_X86 1
+#include <immintrin.h>
+#define RNNC_TARGET_AVX512 __attribute__((target("avx512f")))
+#define RNNC_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define RNNC_X86 0
+#endif
+
+#define RNNC_INLINE static inline __attribute__((always_inline))
+
+/* Floating-point environment for fp32 work: flush denormal results to zero and
+ * treat denormal inputs as zero (MXCSR FTZ|DAZ on x86; no-op elsewhere).
+ * rnnc_fp_enter_ftz returns the caller's state for rnnc_fp_restore. */
+unsigned rnnc_fp_enter_ftz(void);
+void rnnc_fp_restore(unsigned saved);
+
+/* A pause hint for spin loops. */
+static inline void rnnc_cpu_relax(void)
+{
+#if RNNC_X86
+    _mm_pause();
+#endif
+}
+
+#endif /* RNNC_SIMD_H */

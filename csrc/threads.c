@@ -1,0 +1,327 @@
+/* threads.c -- the persistent thread pool, thread count, per-thread scratch.
+ *
+ * Protocol (see threads.h for the contract):
+ *   - The pool is owned by whoever sets `busy` (an atomic flag); others run alone.
+ *   - To start a region the owner fills the job fields, sets `pending` to the number
+ *     of helper workers, then bumps each helper's own `go` word (release).  Only the
+ *     workers taking part are woken, so a job's fields are never read by a worker
+ *     that is not counted in `pending`.
+ *   - A worker spins on its `go` word for SPIN_NS, then sleeps on the condition
+ *     variable (announcing itself in `sleepers` first, so the owner knows to signal).
+ *   - The owner runs tid 0 itself, then spins (then yields) until `pending` == 0.
+ * After fork() the child has no workers: an atfork handler resets the pool. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "simd.h"
+#include "threads.h"
+
+#define MAX_WORKERS 255          /* helpers besides the caller */
+#define SPIN_NS 300000LL         /* an idle worker spins this long before sleeping */
+#define YIELD_AFTER_NS 2000000LL /* a waiter spins this long, then also yields */
+
+/* ------------------------------------------------------------ thread count */
+
+static atomic_int num_threads; /* 0 = not yet read from the environment */
+
+int rnnc_num_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 1 ? (int)n : 1;
+}
+
+int rnnc_get_num_threads(void)
+{
+    int n = atomic_load_explicit(&num_threads, memory_order_relaxed);
+    if (n == 0) {
+        const char *env = getenv("RNNC_NUM_THREADS");
+        long v = 0;
+        if (env) {
+            char *end;
+            v = strtol(env, &end, 10);
+            if (end == env || v < 1 || v > 4096) v = 0; /* malformed: ignore */
+        }
+        n = v >= 1 ? (int)v : rnnc_num_cpus();
+        int expected = 0; /* a concurrent rnnc_set_num_threads wins */
+        atomic_compare_exchange_strong(&num_threads, &expected, n);
+        n = atomic_load(&num_threads);
+    }
+    return n;
+}
+
+rnnc_status rnnc_set_num_threads(int n)
+{
+    if (n < 1) return RNNC_ERR_ARG;
+    atomic_store(&num_threads, n);
+    return RNNC_OK;
+}
+
+/* ------------------------------------------------------------------ timing */
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ----------------------------------------------------------- spin barrier */
+
+typedef struct {
+    atomic_int count;
+    atomic_int phase;
+    int n;
+} spin_barrier;
+
+static void barrier_wait(spin_barrier *b)
+{
+    int phase = atomic_load_explicit(&b->phase, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) == b->n - 1) {
+        atomic_store_explicit(&b->count, 0, memory_order_relaxed);
+        atomic_store_explicit(&b->phase, phase + 1, memory_order_release);
+        return;
+    }
+    long long start = 0;
+    for (unsigned spins = 1; atomic_load_explicit(&b->phase, memory_order_acquire) == phase; spins++) {
+        rnnc_cpu_relax();
+        if ((spins & 255) == 0) { /* oversubscribed or a straggler: stop hogging */
+            long long t = now_ns();
+            if (start == 0) start = t;
+            else if (t - start > YIELD_AFTER_NS) sched_yield();
+        }
+    }
+}
+
+static _Thread_local spin_barrier *tls_barrier; /* barrier of the region we are in */
+
+void rnnc_region_barrier(void)
+{
+    if (tls_barrier) barrier_wait(tls_barrier);
+}
+
+/* -------------------------------------------------------------------- pool */
+
+typedef struct {
+    _Alignas(64) atomic_ullong go; /* bumped by the owner to start this worker */
+    char pad[64 - sizeof(atomic_ullong)];
+} worker_slot;
+
+static struct {
+    atomic_flag busy;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_int sleepers;
+    int nworkers; /* helpers created so far (tids 1..nworkers) */
+    worker_slot slots[MAX_WORKERS + 1];
+    /* the current job, valid while pending > 0 */
+    rnnc_region_fn fn;
+    void *ctx;
+    int n, flags;
+    _Alignas(64) atomic_int pending;
+    _Alignas(64) spin_barrier barrier;
+} pool = {.busy = ATOMIC_FLAG_INIT,
+          .mu = PTHREAD_MUTEX_INITIALIZER,
+          .cv = PTHREAD_COND_INITIALIZER};
+
+static void run_share(int tid)
+{
+    unsigned csr = 0;
+    if (pool.flags & RNNC_PAR_FTZ) csr = rnnc_fp_enter_ftz();
+    spin_barrier *outer = tls_barrier;
+    tls_barrier = &pool.barrier;
+    pool.fn(pool.ctx, tid, pool.n);
+    tls_barrier = outer;
+    if (pool.flags & RNNC_PAR_FTZ) rnnc_fp_restore(csr);
+}
+
+static void *worker_main(void *arg)
+{
+    int tid = (int)(intptr_t)arg;
+    atomic_ullong *go = &pool.slots[tid].go;
+    unsigned long long seen = 0; /* ensure_workers zeroed it before creating us */
+    for (;;) {
+        /* spin briefly: the next job of a time loop comes within microseconds */
+        long long start = now_ns();
+        unsigned spins = 0;
+        while (atomic_load_explicit(go, memory_order_acquire) == seen) {
+            rnnc_cpu_relax();
+            if ((++spins & 255) == 0 && now_ns() - start > SPIN_NS) break;
+        }
+        if (atomic_load_explicit(go, memory_order_acquire) == seen) {
+            /* then sleep: the owner signals when sleepers > 0 */
+            pthread_mutex_lock(&pool.mu);
+            atomic_fetch_add(&pool.sleepers, 1);
+            while (atomic_load(go) == seen) pthread_cond_wait(&pool.cv, &pool.mu);
+            atomic_fetch_sub(&pool.sleepers, 1);
+            pthread_mutex_unlock(&pool.mu);
+        }
+        seen = atomic_load_explicit(go, memory_order_acquire);
+        run_share(tid);
+        atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/* Make sure helpers 1..want-1 exist (we own the pool); returns how many threads
+ * (caller included) can take part. */
+static int ensure_workers(int want)
+{
+    if (want - 1 > MAX_WORKERS) want = MAX_WORKERS + 1;
+    while (pool.nworkers < want - 1) {
+        int tid = pool.nworkers + 1;
+        pthread_t th;
+        pthread_attr_t attr;
+        atomic_store(&pool.slots[tid].go, 0); /* the worker starts waiting for 1 */
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int rc = pthread_create(&th, &attr, worker_main, (void *)(intptr_t)tid);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) break; /* run with the helpers we have */
+        pool.nworkers = tid;
+    }
+    return pool.nworkers + 1 < want ? pool.nworkers + 1 : want;
+}
+
+static void reset_after_fork(void)
+{
+    /* the child inherits none of the helpers (and maybe a held lock) */
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.cv, NULL);
+    atomic_store(&pool.sleepers, 0);
+    atomic_store(&pool.pending, 0);
+    pool.nworkers = 0;
+    atomic_flag_clear(&pool.busy);
+    tls_barrier = NULL;
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork); }
+
+static void run_alone(rnnc_region_fn fn, void *ctx, int flags)
+{
+    unsigned csr = 0;
+    if (flags & RNNC_PAR_FTZ) csr = rnnc_fp_enter_ftz();
+    spin_barrier *outer = tls_barrier;
+    tls_barrier = NULL;
+    fn(ctx, 0, 1);
+    tls_barrier = outer;
+    if (flags & RNNC_PAR_FTZ) rnnc_fp_restore(csr);
+}
+
+int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags)
+{
+    int n = rnnc_get_num_threads();
+    if (want > 0 && want < n) n = want;
+    if (n <= 1 || atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) {
+        run_alone(fn, ctx, flags);
+        return 1;
+    }
+    pthread_once(&atfork_once, register_atfork);
+    n = ensure_workers(n);
+    if (n <= 1) {
+        atomic_flag_clear_explicit(&pool.busy, memory_order_release);
+        run_alone(fn, ctx, flags);
+        return 1;
+    }
+    pool.fn = fn;
+    pool.ctx = ctx;
+    pool.n = n;
+    pool.flags = flags;
+    pool.barrier.n = n;
+    atomic_store_explicit(&pool.barrier.count, 0, memory_order_relaxed);
+    atomic_store_explicit(&pool.pending, n - 1, memory_order_relaxed);
+    for (int tid = 1; tid < n; tid++) /* seq_cst: ordered before the sleepers check */
+        atomic_fetch_add(&pool.slots[tid].go, 1);
+    if (atomic_load(&pool.sleepers) > 0) {
+        pthread_mutex_lock(&pool.mu);
+        pthread_cond_broadcast(&pool.cv);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    run_share(0);
+    long long start = 0;
+    for (unsigned spins = 1; atomic_load_explicit(&pool.pending, memory_order_acquire) > 0; spins++) {
+        rnnc_cpu_relax();
+        if ((spins & 255) == 0) {
+            long long t = now_ns();
+            if (start == 0) start = t;
+            else if (t - start > YIELD_AFTER_NS) sched_yield();
+        }
+    }
+    atomic_flag_clear_explicit(&pool.busy, memory_order_release);
+    return n;
+}
+
+/* ------------------------------------------------------------ parallel for */
+
+typedef struct {
+    rnnc_task_fn fn;
+    void *ctx;
+    int64_t n_tasks;
+    atomic_llong next;
+} for_ctx;
+
+static void for_body(void *p, int tid, int nthreads)
+{
+    for_ctx *f = p;
+    for (;;) {
+        int64_t task = atomic_fetch_add_explicit(&f->next, 1, memory_order_relaxed);
+        if (task >= f->n_tasks) break;
+        f->fn(f->ctx, task, tid);
+    }
+}
+
+void rnnc_parallel_for(int64_t n_tasks, int want, rnnc_task_fn fn, void *ctx, int flags)
+{
+    if (n_tasks <= 0) return;
+    for_ctx f = {.fn = fn, .ctx = ctx, .n_tasks = n_tasks};
+    atomic_init(&f.next, 0);
+    if (want <= 0 || want > n_tasks) want = n_tasks < 4096 ? (int)n_tasks : 4096;
+    rnnc_parallel_region(want, for_body, &f, flags);
+}
+
+/* --------------------------------------------------------- thread scratch */
+
+typedef struct {
+    void *ptr;
+    size_t cap;
+} scratch_slot;
+
+static _Thread_local scratch_slot tls_scratch[RNNC_SCRATCH_SLOTS];
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *p)
+{
+    scratch_slot *s = p;
+    for (int i = 0; i < RNNC_SCRATCH_SLOTS; i++) {
+        free(s[i].ptr);
+        s[i].ptr = NULL;
+        s[i].cap = 0;
+    }
+}
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
+
+void *rnnc_thread_scratch(int slot, size_t bytes)
+{
+    if (slot < 0 || slot >= RNNC_SCRATCH_SLOTS) return NULL;
+    scratch_slot *s = &tls_scratch[slot];
+    if (s->cap >= bytes && s->ptr) return s->ptr;
+    pthread_once(&scratch_once, make_scratch_key);
+    size_t cap = bytes < 4096 ? 4096 : bytes + bytes / 4;
+    cap = (cap + 63) & ~(size_t)63;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, cap) != 0) return NULL;
+    free(s->ptr);
+    s->ptr = p;
+    s->cap = cap;
+    pthread_setspecific(scratch_key, tls_scratch); /* free at thread exit */
+    return p;
+}
