@@ -32,6 +32,12 @@ Training mode returns a `Saved` (the activations backward needs, in one buffer t
 core filled); inference mode (training=False) saves nothing and returns None for it.
 Dropout (inverted, between layers, only when training) uses the counter-based rule
 of rnnc.h, so `seed` fully determines the mask.
+
+Memory: training mode keeps per layer and direction the gates (T, B, G*H), the states
+(T+1, B, R) (LSTM also the cells), and what the cell needs besides (GRU W_hn h + b_hn,
+the LSTM projection input, layer-norm statistics), plus each inner layer's output.
+Inference mode keeps nothing: its scratch is one (T, B, G*H) input projection, at most
+two (T, B, D*R) inner-layer outputs and O(B*G*H) per step.
 """
 from __future__ import annotations
 
@@ -67,7 +73,7 @@ class Saved:
     and the configuration: do not modify the weights in place before the backward.
     """
 
-    def __init__(self, func, cell, x, lengths, weight_list, names, num_layers, bidirectional,
+    def __init__(self, cell, x, lengths, weight_list, names, num_layers, bidirectional,
                  hidden_size, proj_size, dropout, seed, layer_norm, buffer):
         self.cell_type = cell
         self.x = x
@@ -87,7 +93,6 @@ class Saved:
         self.D = 2 if bidirectional else 1
         self.G = _GATES[cell]
         self.R = proj_size or hidden_size
-        self._func = func
         _, self._layout = _C.rnn_saved_layout(cell, x.dtype.name, self.T, self.B,
                                               self.input_size, num_layers, bidirectional,
                                               hidden_size, proj_size, layer_norm)
@@ -277,7 +282,7 @@ def _forward(func, cell, x, weights, h0, c0, num_layers, bidirectional, lengths,
                                            layer_norm, func)
     saved = None
     if training:
-        saved = Saved(func.replace("_forward", ""), cell, x, lengths, wlist, names, L,
+        saved = Saved(cell, x, lengths, wlist, names, L,
                       bidirectional, H, P, float(dropout), int(seed), layer_norm, buffer)
     return out, h_n, c_n, saved
 

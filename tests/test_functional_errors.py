@@ -216,6 +216,14 @@ def test_binding_checks_every_argument(lstm):
     assert np.array_equal(dx, dx2)
 
 
+def test_sizes_that_overflow_are_rejected():
+    for args in (("lstm", "float32", 2 ** 40, 2 ** 40, 4, 1, False, 8, 0, False),
+                 ("lstm", "float64", 2 ** 62, 1, 4, 1, False, 8, 0, False),
+                 ("gru", "float64", 5, 3, 4, 1, False, 2 ** 62, 0, False)):
+        raises(ValueError, r"rnn_saved_layout\(\): a size is negative, inconsistent or too large",
+               _C.rnn_saved_layout, *args)
+
+
 # ------------------------------------------------------------- empty sequences
 
 @pytest.mark.parametrize("cell", ["rnn_tanh", "lstm", "gru"])
