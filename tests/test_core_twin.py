@@ -258,3 +258,22 @@ def test_saved_layout_offsets_are_aligned_and_disjoint():
         assert spans[-1][1] <= total
         for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
             assert a1 <= b0, "saved arrays overlap"
+
+
+ISAS = ["portable", "avx2", "avx512"]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_kernel_path_matches_twin(isa, dtype):
+    """The recurrent core on each instruction-set path this CPU has."""
+    if ISAS.index(isa) > ISAS.index(_C.best_isa()):
+        pytest.skip(f"this CPU lacks {isa}")
+    before = _C.get_isa()
+    _C.set_isa(isa)
+    try:
+        check_against_twin("lstm", 5, 3, 17, 33, 2, True, P=7, lengths=np.array([5, 2, 0]),
+                           dropout=0.2, dtype=dtype)
+        check_against_twin("gru", 4, 5, 9, 21, 1, True, ln=True, dtype=dtype)
+    finally:
+        _C.set_isa(before)
