@@ -14,8 +14,9 @@
  * Saved layout: for each layer l = 0..L-1: layer_in (l >= 1), then for each
  * direction d: gates, hs, cs, hn_pre, proj_in, ln_ih_xhat, ln_ih_rstd, ln_hh_xhat,
  * ln_hh_rstd, ln_c_xhat, ln_c_rstd (the ones that exist), each at a multiple of 64
- * bytes.  Entries of steps where a sample is not running (t >= lengths[b]) are 0 in
- * gates and in the per-step norm statistics; hs and cs carry the state.
+ * bytes.  At steps where a sample is not running (t >= lengths[b]) its gates are 0
+ * and hs, cs carry its state; its entries of the other per-step arrays are finite but
+ * unspecified (backward never reads them).
  */
 #include <math.h>
 #include <stdint.h>
