@@ -31,6 +31,13 @@
 #define MIN_FLOPS_PER_THREAD (1 << 19)
 /* Read B in place (no packing) when op(B) = B and C has at most this many rows. */
 #define DIRECT_B_MAX_ROWS 64
+/* ... with this K block: each of the kc rows of a panel lies in its own page when ldb
+ * is large, and a short panel keeps them within the TLB's reach. */
+#define DIRECT_KC 128
+/* A @ B^T with at most this many rows (and K at least this) uses the dot-product
+ * kernels, which read B in place instead of packing it for every call. */
+#define DOT_MAX_ROWS 64
+#define DOT_MIN_K 32
 /* Bytes of a packed block of a transposed A (lives in L2/L3, streamed sliver by sliver). */
 #define A_BLOCK_BYTES (3 << 20)
 
@@ -159,10 +166,11 @@ static rnnc_status gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_
     const size_t es = g->es;
     const int64_t MR = kt->mr, VL = kt->vl, NR = (int64_t)kt->nv * kt->vl;
     const int64_t K = g->K;
-    const int64_t KC = g->packed ? g->packed->kc : kt->kc;
+    int64_t KC = g->packed ? g->packed->kc : kt->kc;
     const int64_t NC = kt->nc; /* a multiple of NR */
     const int64_t rsa = g->ta ? 1 : g->lda, csa = g->ta ? g->lda : 1;
     const int direct = !g->packed && !g->tb && (m1 - m0) <= DIRECT_B_MAX_ROWS;
+    if (direct && KC > DIRECT_KC) KC = DIRECT_KC;
     /* a transposed A is packed in blocks of MC rows (a plain A streams well in place:
      * each of the MR rows of a sliver is contiguous along k) */
     const int pack_a = g->ta && (m1 - m0) > 1;
@@ -361,6 +369,29 @@ static rnnc_status gemv(const rnnc_gemm_kernels *kt, rnnc_dtype dt, int trans, i
     return RNNC_OK;
 }
 
+/* ------------------------------------------------------ dot-product form */
+
+typedef struct {
+    rnnc_dot_fn fn;
+    int64_t M, N, K;
+    const char *A, *B;
+    int64_t lda, ldb, ldc;
+    char *C;
+    size_t es;
+    double alpha, beta;
+} dot_args;
+
+static void dot_region(void *ctx, int tid, int nt)
+{
+    dot_args *d = ctx;
+    int64_t u0, u1;
+    split_range((d->N + 7) / 8, nt, tid, &u0, &u1);
+    int64_t j0 = u0 * 8, j1 = min64(u1 * 8, d->N);
+    if (j0 >= j1) return;
+    d->fn(d->M, j1 - j0, d->K, d->A, d->lda, d->B + (size_t)(j0 * d->ldb) * d->es, d->ldb,
+          d->C + (size_t)j0 * d->es, d->ldc, d->alpha, d->beta);
+}
+
 /* ------------------------------------------------------------- public API */
 
 static rnnc_status check_common(rnnc_dtype dt, int64_t M, int64_t N, int64_t K)
@@ -388,6 +419,15 @@ rnnc_status rnnc_gemm(rnnc_dtype dt, int transA, int transB, int64_t M, int64_t 
         return gemv(kt, dt, transB, N, K, alpha, B, ldb, A, transA ? lda : 1, beta, C, 1);
     if (N == 1) /* C[:, 0] = op(A) @ op(B)[:, 0] */
         return gemv(kt, dt, !transA, M, K, alpha, A, lda, B, transB ? 1 : ldb, beta, C, ldc);
+    if (kt->dot && !transA && transB && M <= DOT_MAX_ROWS && K >= DOT_MIN_K) {
+        /* few rows times a weight matrix W^T: stream W once, nothing packed */
+        dot_args d = {.fn = kt->dot, .M = M, .N = N, .K = K, .A = A, .B = B, .lda = lda,
+                      .ldb = ldb, .ldc = ldc, .C = C, .es = dt == RNNC_F32 ? 4 : 8,
+                      .alpha = alpha, .beta = beta};
+        int nt = threads_for(2.0 * M * N * K, (N + 7) / 8);
+        rnnc_parallel_region(nt, dot_region, &d, dt == RNNC_F32 ? RNNC_PAR_FTZ : 0);
+        return RNNC_OK;
+    }
     gemm_args g = {.kt = kt, .dt = dt, .es = dt == RNNC_F32 ? 4 : 8, .ta = transA != 0,
                    .tb = transB != 0, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta,
                    .A = A, .lda = lda, .B = B, .ldb = ldb, .packed = NULL, .C = C, .ldc = ldc};

@@ -33,6 +33,14 @@ typedef void (*rnnc_ukernel_fn)(int mr, int nr, int64_t kc, const void *a, int64
 typedef void (*rnnc_gemv_fn)(int64_t n, int64_t K, const void *x, const void *B,
                              int64_t ldb, void *y, double alpha, double beta);
 
+/* Dot-product form for few rows and op(B) = B^T, nothing packed:
+ *   C[i, j] = alpha * sum_k A[i*lda + k] * B[j*ldb + k] + beta * C[i, j],
+ * i < M, j < n.  Both operands are read along k in place (B, the weight matrix, is
+ * streamed exactly once); the tile's sums are reduced across lanes at the end. */
+typedef void (*rnnc_dot_fn)(int64_t M, int64_t n, int64_t K, const void *A, int64_t lda,
+                            const void *B, int64_t ldb, void *C, int64_t ldc, double alpha,
+                            double beta);
+
 typedef struct {
     rnnc_isa isa;
     rnnc_dtype dt;
@@ -43,6 +51,7 @@ typedef struct {
     int64_t nc;   /* N block: kc x nc of packed B stays in L2 */
     rnnc_ukernel_fn kernel;
     rnnc_gemv_fn gemv_n, gemv_t;
+    rnnc_dot_fn dot; /* or NULL (the packed path is used instead) */
 } rnnc_gemm_kernels;
 
 /* The kernel table for an instruction set and dtype (the portable one when the

@@ -226,14 +226,196 @@ DEFINE_GEMV_T(gemv_t_f64, double, __m512d, 8, __mmask8, _mm512_set1_pd, _mm512_l
               _mm512_fmadd_pd, _mm512_setzero_pd, _mm512_add_pd, _mm512_maskz_loadu_pd,
               _mm512_reduce_add_pd)
 
+
+/* ------------------------------------------------------- dot-product form */
+
+/* Sum each of 16 fp32 vectors across its lanes: lane r of the result = sum(v[r]).
+ * Three interleave-and-add rounds (32-bit, 64-bit, 128-bit), 15 adds in all. */
+RNNC_INLINE RNNC_TARGET_AVX512 __m512 reduce16_f32(const __m512 v[16])
+{
+    __m512 u[8], w[4];
+    for (int p = 0; p < 8; p++) /* block b of u[p]: partial sums of v[2p], v[2p+1] */
+        u[p] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]),
+                             _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]));
+    for (int q = 0; q < 4; q++) { /* block b of w[q]: block-b sums of v[4q..4q+3] */
+        __m512d lo = _mm512_unpacklo_pd(_mm512_castps_pd(u[2 * q]), _mm512_castps_pd(u[2 * q + 1]));
+        __m512d hi = _mm512_unpackhi_pd(_mm512_castps_pd(u[2 * q]), _mm512_castps_pd(u[2 * q + 1]));
+        w[q] = _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
+    }
+    /* add the four 128-bit blocks of each w[q]; block q of the result */
+    __m512 t01 = _mm512_add_ps(_mm512_shuffle_f32x4(w[0], w[1], 0x88), _mm512_shuffle_f32x4(w[0], w[1], 0xDD));
+    __m512 t23 = _mm512_add_ps(_mm512_shuffle_f32x4(w[2], w[3], 0x88), _mm512_shuffle_f32x4(w[2], w[3], 0xDD));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(t01, t23, 0x88), _mm512_shuffle_f32x4(t01, t23, 0xDD));
+}
+
+/* The same for 8 fp64 vectors: lane r = sum(v[r]). */
+RNNC_INLINE RNNC_TARGET_AVX512 __m512d reduce8_f64(const __m512d v[8])
+{
+    __m512d u[4];
+    for (int p = 0; p < 4; p++)
+        u[p] = _mm512_add_pd(_mm512_unpacklo_pd(v[2 * p], v[2 * p + 1]),
+                             _mm512_unpackhi_pd(v[2 * p], v[2 * p + 1]));
+    __m512d t01 = _mm512_add_pd(_mm512_shuffle_f64x2(u[0], u[1], 0x88), _mm512_shuffle_f64x2(u[0], u[1], 0xDD));
+    __m512d t23 = _mm512_add_pd(_mm512_shuffle_f64x2(u[2], u[3], 0x88), _mm512_shuffle_f64x2(u[2], u[3], 0xDD));
+    return _mm512_add_pd(_mm512_shuffle_f64x2(t01, t23, 0x88), _mm512_shuffle_f64x2(t01, t23, 0xDD));
+}
+
+/* Tile: MB (1..3) rows of A x NB (1..8) rows of B over kd values of k.  The first
+ * `head` values are done by one masked step so that the loads of B that follow are
+ * 64-byte aligned (a split load costs two); each B vector is loaded once and used
+ * for both rows of A (the empty asm keeps the compiler from folding it twice). */
+#define DEFINE_DOT_TILE(NAME, T, VEC, VL, MASKT, LOADU, FMADD, ZERO, MASKZ_LOADU)             \
+    RNNC_INLINE RNNC_TARGET_AVX512 void NAME(const int MB, const int NB, int64_t kd,          \
+                                             int64_t head, const T *a, int64_t lda,           \
+                                             const T *b, int64_t ldb, VEC acc[3][8])          \
+    {                                                                                         \
+        _Pragma("GCC unroll 3") for (int i = 0; i < 3; i++)                                   \
+            _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) acc[i][j] = ZERO();           \
+        int64_t k = 0;                                                                        \
+        while (k < kd) {                                                                      \
+            int64_t left = kd - k, step = k == 0 && head ? head : (left < VL ? left : VL);    \
+            if (step == VL) {                                                                 \
+                for (; k + VL <= kd; k += VL) {                                               \
+                    VEC a0 = LOADU(a + k), a1 = MB > 1 ? LOADU(a + lda + k) : ZERO();         \
+                    VEC a2 = MB > 2 ? LOADU(a + 2 * lda + k) : ZERO();                        \
+                    _Pragma("GCC unroll 8") for (int j = 0; j < NB; j++) {                    \
+                        VEC bj = LOADU(b + j * ldb + k);                                      \
+                        __asm__("" : "+v"(bj));                                               \
+                        acc[0][j] = FMADD(a0, bj, acc[0][j]);                                 \
+                        if (MB > 1) acc[1][j] = FMADD(a1, bj, acc[1][j]);                     \
+                        if (MB > 2) acc[2][j] = FMADD(a2, bj, acc[2][j]);                     \
+                    }                                                                         \
+                }                                                                             \
+                continue;                                                                     \
+            }                                                                                 \
+            MASKT m = (MASKT)((1u << step) - 1);                                              \
+            VEC a0 = MASKZ_LOADU(m, a + k), a1 = MB > 1 ? MASKZ_LOADU(m, a + lda + k) : ZERO(); \
+            VEC a2 = MB > 2 ? MASKZ_LOADU(m, a + 2 * lda + k) : ZERO();                       \
+            _Pragma("GCC unroll 8") for (int j = 0; j < NB; j++) {                            \
+                VEC bj = MASKZ_LOADU(m, b + j * ldb + k);                                     \
+                acc[0][j] = FMADD(a0, bj, acc[0][j]);                                         \
+                if (MB > 1) acc[1][j] = FMADD(a1, bj, acc[1][j]);                             \
+                if (MB > 2) acc[2][j] = FMADD(a2, bj, acc[2][j]);                             \
+            }                                                                                 \
+            k += step;                                                                        \
+        }                                                                                     \
+    }
+
+DEFINE_DOT_TILE(dot_tile_f32, float, __m512, 16, __mmask16, _mm512_loadu_ps, _mm512_fmadd_ps,
+                _mm512_setzero_ps, _mm512_maskz_loadu_ps)
+DEFINE_DOT_TILE(dot_tile_f64, double, __m512d, 8, __mmask8, _mm512_loadu_pd, _mm512_fmadd_pd,
+                _mm512_setzero_pd, _mm512_maskz_loadu_pd)
+
+/* Sum each of 8 fp32 vectors across its lanes: lane r (< 8) of the result = sum(v[r]). */
+RNNC_INLINE RNNC_TARGET_AVX512 __m512 reduce8_f32(const __m512 v[8])
+{
+    __m512 u[4], w[2];
+    for (int p = 0; p < 4; p++)
+        u[p] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]),
+                             _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]));
+    for (int q = 0; q < 2; q++) {
+        __m512d lo = _mm512_unpacklo_pd(_mm512_castps_pd(u[2 * q]), _mm512_castps_pd(u[2 * q + 1]));
+        __m512d hi = _mm512_unpackhi_pd(_mm512_castps_pd(u[2 * q]), _mm512_castps_pd(u[2 * q + 1]));
+        w[q] = _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
+    }
+    /* [w0.b0+b1, w0.b2+b3, w1.b0+b1, w1.b2+b3], then add neighbouring blocks */
+    __m512 t = _mm512_add_ps(_mm512_shuffle_f32x4(w[0], w[1], 0x88), _mm512_shuffle_f32x4(w[0], w[1], 0xDD));
+    t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, 0xB1)); /* blocks: w0, w0, w1, w1 */
+    return _mm512_shuffle_f32x4(t, t, 0x08);                /* blocks: w0, w1, ... */
+}
+
+/* C tile rows (MB of them) x columns (NB): alpha * sums (+ beta * C). */
+RNNC_INLINE RNNC_TARGET_AVX512 void dot_store_f32(const int MB, const int NB, __m512 acc[3][8],
+                                                  float *c, int64_t ldc, float alpha, float beta)
+{
+    __mmask16 m = (__mmask16)((1u << NB) - 1);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 r01 = _mm512_setzero_ps(), r2 = _mm512_setzero_ps();
+    if (MB > 1) {
+        __m512 v[16];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 8; j++) v[i * 8 + j] = acc[i][j];
+        r01 = _mm512_mul_ps(reduce16_f32(v), va); /* lane i*8 + j */
+    } else {
+        r01 = _mm512_mul_ps(reduce8_f32(acc[0]), va);
+    }
+    if (MB > 2) r2 = _mm512_mul_ps(reduce8_f32(acc[2]), va);
+    for (int i = 0; i < MB; i++) {
+        __m512 ri = i == 0 ? r01 : i == 1 ? _mm512_shuffle_f32x4(r01, r01, 0xEE) : r2;
+        if (beta != 0) ri = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, c + i * ldc), ri);
+        _mm512_mask_storeu_ps(c + i * ldc, m, ri);
+    }
+}
+
+RNNC_INLINE RNNC_TARGET_AVX512 void dot_store_f64(const int MB, const int NB, __m512d acc[3][8],
+                                                  double *c, int64_t ldc, double alpha, double beta)
+{
+    __mmask8 m = (__mmask8)((1u << NB) - 1);
+    for (int i = 0; i < MB; i++) {
+        __m512d ri = _mm512_mul_pd(reduce8_f64(acc[i]), _mm512_set1_pd(alpha)); /* lane j */
+        if (beta != 0)
+            ri = _mm512_fmadd_pd(_mm512_set1_pd(beta), _mm512_maskz_loadu_pd(m, c + i * ldc), ri);
+        _mm512_mask_storeu_pd(c + i * ldc, m, ri);
+    }
+}
+
+/* Loop: 8 rows of B (kept in L1 for a K block) against every 3 rows of A. */
+#define DEFINE_DOT(NAME, T, VEC, KD)                                                          \
+    RNNC_INLINE RNNC_TARGET_AVX512 void NAME##_tile(const int MB, const int NB, int64_t kd,   \
+                                                    int64_t head, const T *a, int64_t lda,    \
+                                                    const T *b, int64_t ldb, T *c,            \
+                                                    int64_t ldc, T alpha, T beta)             \
+    {                                                                                         \
+        VEC acc[3][8];                                                                        \
+        dot_tile_##NAME(MB, NB, kd, head, a, lda, b, ldb, acc);                               \
+        dot_store_##NAME(MB, NB, acc, c, ldc, alpha, beta);                                   \
+    }                                                                                         \
+    static RNNC_TARGET_AVX512 void dot_##NAME(int64_t M, int64_t n, int64_t K, const void *Av, \
+                                              int64_t lda, const void *Bv, int64_t ldb,      \
+                                              void *Cv, int64_t ldc, double alpha_d,         \
+                                              double beta_d)                                  \
+    {                                                                                         \
+        const T *A = Av, *B = Bv;                                                             \
+        T *C = Cv, alpha = (T)alpha_d;                                                        \
+        for (int64_t j0 = 0; j0 < n; j0 += 8) {                                               \
+            int nb = (int)(n - j0 < 8 ? n - j0 : 8);                                          \
+            for (int64_t p0 = 0; p0 < K; p0 += KD) {                                          \
+                int64_t kd = K - p0 < KD ? K - p0 : KD;                                       \
+                T beta = p0 == 0 ? (T)beta_d : (T)1;                                          \
+                const T *b = B + j0 * ldb + p0;                                               \
+                /* values until b is 64-byte aligned (all rows are when ldb allows) */        \
+                int64_t mis = (int64_t)(((uintptr_t)b / sizeof(T)) % (64 / sizeof(T)));      \
+                int64_t head = mis ? 64 / (int64_t)sizeof(T) - mis : 0;                       \
+                if (head > kd) head = kd;                                                     \
+                for (int64_t i0 = 0; i0 < M; i0 += 3) {                                       \
+                    const T *a = A + i0 * lda + p0;                                           \
+                    T *c = C + i0 * ldc + j0;                                                 \
+                    int64_t mb = M - i0;                                                      \
+                    if (nb == 8) {                                                            \
+                        if (mb >= 3) NAME##_tile(3, 8, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        else if (mb == 2) NAME##_tile(2, 8, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        else NAME##_tile(1, 8, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
+                    } else {                                                                  \
+                        if (mb >= 3) NAME##_tile(3, nb, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        else if (mb == 2) NAME##_tile(2, nb, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        else NAME##_tile(1, nb, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+DEFINE_DOT(f32, float, __m512, 1024)
+DEFINE_DOT(f64, double, __m512d, 512)
+
 const rnnc_gemm_kernels rnnc_gemm_avx512_f32 = {
     .isa = RNNC_ISA_AVX512, .dt = RNNC_F32, .mr = 8, .vl = 16, .nv = 3,
     .kc = 384, .nc = 672,
-    .kernel = kernel_f32, .gemv_n = gemv_n_f32, .gemv_t = gemv_t_f32};
+    .kernel = kernel_f32, .gemv_n = gemv_n_f32, .gemv_t = gemv_t_f32, .dot = dot_f32};
 
 const rnnc_gemm_kernels rnnc_gemm_avx512_f64 = {
     .isa = RNNC_ISA_AVX512, .dt = RNNC_F64, .mr = 8, .vl = 8, .nv = 3,
     .kc = 256, .nc = 504,
-    .kernel = kernel_f64, .gemv_n = gemv_n_f64, .gemv_t = gemv_t_f64};
+    .kernel = kernel_f64, .gemv_n = gemv_n_f64, .gemv_t = gemv_t_f64, .dot = dot_f64};
 
 #endif /* RNNC_X86 */
