@@ -21,7 +21,9 @@ suffix sfx ("" or "_reverse"):
                                                           layer_norm=True only (c: LSTM)
 G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n); In_0 = I, In_k = D*R.  H, P and
 bias are inferred from the weights.  Every array must have x's dtype (float32 or
-float64; nothing is cast).  Non-contiguous and Fortran-ordered arrays are accepted.
+float64; nothing is cast).  Non-contiguous, Fortran-ordered, misaligned, read-only and
+byte-swapped arrays are accepted (read as native copies); masked arrays are refused
+(TypeError: the core would ignore the mask).
 
 Variable lengths: sample b runs for lengths[b] steps; its later outputs are 0, its
 h_n/c_n are the states after its own last step, and the reverse direction starts at
@@ -32,6 +34,12 @@ Training mode returns a `Saved` (the activations backward needs, in one buffer t
 core filled); inference mode (training=False) saves nothing and returns None for it.
 Dropout (inverted, between layers, only when training) uses the counter-based rule
 of rnnc.h, so `seed` fully determines the mask.
+
+Determinism: the same inputs, seed, dtype and instruction-set path (rnnc._C.set_isa)
+give bit-identical results run after run, for any thread count (rnnc.set_num_threads)
+and when several Python threads call at once: the core's GEMM divides only the rows or
+columns of its output among threads, never a sum over K, and every other kernel runs
+in a fixed order.  Different ISA paths or CPUs may differ in the last bits.
 
 Memory: training mode keeps per layer and direction the gates (T, B, G*H), the states
 (T+1, B, R) (LSTM also the cells), and what the cell needs besides (GRU W_hn h + b_hn,
@@ -132,9 +140,22 @@ class Saved:
 
 # ------------------------------------------------------------------ validation
 
+def _plain(func, name, a):
+    """The array exactly as the core will read it.  A masked array is refused (the core
+    would silently ignore its mask); other ndarray subclasses are viewed as plain arrays,
+    so what is validated is what is computed on; a byte-swapped array is read in native
+    byte order (the same values, not a cast)."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise TypeError(f"{func}(): {name} is a masked array; rnnc would ignore its mask "
+                        f"(pass .filled(0) and mark padding with lengths=)")
+    a = np.asarray(a)
+    return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
+
+
 def _check_x(func, x):
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{func}(): x must be a numpy.ndarray, got {type(x).__name__}")
+    x = _plain(func, "x", x)
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(f"{func}(): x must have dtype float32 or float64, got {x.dtype}")
     if x.ndim != 3:
@@ -162,6 +183,7 @@ def _check_array(func, name, a, dtype, shape, what):
     """a must be an ndarray of `dtype` and `shape` (the message says `what`)."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{func}(): {name} must be a numpy.ndarray, got {type(a).__name__}")
+    a = _plain(func, name, a)
     if a.dtype != dtype:
         raise TypeError(f"{func}(): {name} must have dtype {dtype} (the dtype of x), got "
                         f"{a.dtype}; nothing is cast implicitly")
