@@ -388,16 +388,17 @@ class LastStep(_SequenceReduce):
         lengths = _check_lengths(self, lengths, B, T)
         last = np.full(B, T - 1, np.int64) if lengths is None else lengths - 1  # -1 for empty samples
         valid = last >= 0
-        rows = np.arange(B)
+        rows = np.arange(B)[valid]  # empty samples (and T == 0) read nothing: zeros
         out = np.zeros((B, F), x.dtype)
         t_fwd = np.maximum(last, 0)
-        if self.bidirectional:
+        if rows.size == 0:
+            pass
+        elif self.bidirectional:
             half = F // 2
-            out[:, :half] = xb[rows, t_fwd, :half]  # forward direction: its last valid step
-            out[:, half:] = xb[:, 0, half:]         # reverse direction: step 0
+            out[rows, :half] = xb[rows, t_fwd[valid], :half]  # forward direction: its last valid step
+            out[rows, half:] = xb[rows, 0, half:]             # reverse direction: step 0
         else:
-            out[:] = xb[rows, t_fwd]
-        out[~valid] = 0.0
+            out[rows] = xb[rows, t_fwd[valid]]
         self._saved = (xb.shape, x.dtype, (t_fwd, valid)) if self.training else None
         return out
 
@@ -405,7 +406,9 @@ class LastStep(_SequenceReduce):
         (B, T, F), dtype, (t_fwd, valid) = self._pop_saved(d_out)
         dx = np.zeros((B, T, F), dtype)
         rows = np.arange(B)[valid]
-        if self.bidirectional:
+        if rows.size == 0:
+            pass  # nothing was read: no gradient
+        elif self.bidirectional:
             half = F // 2
             dx[rows, t_fwd[valid], :half] = d_out[valid, :half]  # route back to where each half came from
             dx[rows, 0, half:] = d_out[valid, half:]
