@@ -35,7 +35,7 @@ def check_input_dtype(layer: Module, name: str, arr: np.ndarray) -> None:
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"{type(layer).__name__}: {name} must be a numpy.ndarray, "
                         f"got {type(arr).__name__}")
-    if arr.dtype != layer.dtype:
+    if arr.dtype.newbyteorder("=") != layer.dtype:  # byte order aside (read as native)
         raise TypeError(
             f"{type(layer).__name__}: {name} has dtype {arr.dtype} but the layer's "
             f"parameters are {layer.dtype}; cast the input or call .to({arr.dtype.name})")
@@ -175,7 +175,11 @@ class RNNBase(Module):
         xt, unbatched = self._to_time_major(x, "input")
         states = tuple(self._check_state(n, s, unbatched) for n, s in states)
         if lengths is not None and unbatched:
-            lengths = np.asarray(lengths).reshape(1)
+            lengths = np.asarray(lengths)
+            if lengths.size != 1:
+                raise ValueError(f"{type(self).__name__}: lengths for unbatched input (T, features) "
+                                 f"must hold one length, got shape {lengths.shape}")
+            lengths = lengths.reshape(1)
         kw = dict(num_layers=self.num_layers, bidirectional=self.bidirectional,
                   lengths=lengths, dropout=self.dropout if self.training else 0.0,
                   seed=int(self._rng.integers(2 ** 63)) if self.training and self.dropout else 0,
