@@ -58,6 +58,8 @@ def _as_shape(normalized_shape) -> tuple:
 def _check_array(name: str, a, dtype=None) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"layer_norm(): {name} must be a numpy.ndarray, got {type(a).__name__}")
+    if not a.dtype.isnative:  # byte-swapped: the same values in native order (not a cast)
+        a = a.astype(a.dtype.newbyteorder("="))
     if dtype is None:
         if a.dtype not in (np.float32, np.float64):
             raise TypeError(f"layer_norm(): {name} must have dtype float32 or float64, got {a.dtype}")
@@ -89,7 +91,8 @@ def layer_norm(x: np.ndarray, weight: Optional[np.ndarray] = None,
                          f"to normalise over {shape}, got {x.shape}")
     for name, a in (("weight", weight), ("bias", bias)):
         if a is not None:
-            _check_array(name, a, x.dtype)
+            a = _check_array(name, a, x.dtype)
+            weight, bias = (a, bias) if name == "weight" else (weight, a)
             if a.shape != shape:
                 raise ValueError(f"layer_norm(): {name} must have shape {shape}, got {a.shape}")
     eps = float(eps)
@@ -125,7 +128,7 @@ def layer_norm_backward(saved: LayerNormSaved, d_out: np.ndarray, *,
         raise ValueError(f"layer_norm_backward(): d_out must have shape {saved.x_shape} like x, "
                          f"got {d_out.shape}")
     dtype = saved.x.dtype
-    if d_out.dtype != dtype:
+    if d_out.dtype.newbyteorder("=") != dtype:
         raise TypeError(f"layer_norm_backward(): d_out must have dtype {dtype} like x, got "
                         f"{d_out.dtype} (no implicit casts)")
     C = saved.x.shape[1]
@@ -201,7 +204,7 @@ class LayerNorm(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x (..., *normalized_shape) -> same shape."""
-        if isinstance(x, np.ndarray) and x.dtype != self.dtype:
+        if isinstance(x, np.ndarray) and x.dtype.newbyteorder("=") != self.dtype:
             raise TypeError(f"LayerNorm: input must have dtype {self.dtype} like the layer, got "
                             f"{x.dtype} (no implicit casts; use .to({x.dtype}) or x.astype())")
         w = None if self.weight is None else self.weight.data
