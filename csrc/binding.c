@@ -143,10 +143,16 @@ static int parse_dtype(PyObject *obj, rnnc_dtype *dt, const char *func)
 
 static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
 {
-    long n = PyLong_AsLong(arg);
+    if (!PyLong_Check(arg) || PyBool_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "set_num_threads(): n must be an int, got %s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    int overflow = 0;
+    long n = PyLong_AsLongAndOverflow(arg, &overflow);
     if (n == -1 && PyErr_Occurred()) return NULL;
-    if (n < 1 || n > 4096) {
-        PyErr_Format(PyExc_ValueError, "set_num_threads(): n must be in [1, 4096], got %ld", n);
+    if (overflow || n < 1 || n > 4096) {
+        PyErr_Format(PyExc_ValueError, "set_num_threads(): n must be in [1, 4096], got %R", arg);
         return NULL;
     }
     rnnc_status s = rnnc_set_num_threads((int)n);
@@ -163,6 +169,11 @@ static const char *isa_names[] = {"portable", "avx2", "avx512"};
 
 static PyObject *py_set_isa(PyObject *self, PyObject *arg)
 {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "set_isa(): isa must be a str ('portable', 'avx2' or "
+                     "'avx512'), got %s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
     const char *name = PyUnicode_AsUTF8(arg);
     if (!name) return NULL;
     for (int i = 0; i < 3; i++) {
@@ -448,6 +459,18 @@ static int parse_lengths(PyObject *obj, PyArrayObject **out, const char *func,
     return 0;
 }
 
+/* raise_status, naming the sizes when the core ran out of memory. */
+static void raise_rnn_status(rnnc_status s, const char *func, const rnnc_rnn_config *cfg)
+{
+    if (s != RNNC_ERR_NOMEM) { raise_status(s, func); return; }
+    PyErr_Format(PyExc_MemoryError,
+                 "%s(): out of memory for the core's scratch buffers (T=%lld, B=%lld, I=%lld, "
+                 "H=%lld, proj_size=%lld, num_layers=%lld, directions=%lld, %s)", func,
+                 (long long)cfg->T, (long long)cfg->B, (long long)cfg->input_size,
+                 (long long)cfg->H, (long long)cfg->P, (long long)cfg->L, (long long)cfg->D,
+                 dtype_name(cfg->dtype));
+}
+
 static void release_held(PyArrayObject **held, long long n)
 {
     if (!held) return;
@@ -536,7 +559,7 @@ static PyObject *py_rnn_forward(PyObject *self, PyObject *args, PyObject *kw)
                          data_or_null(saved), PyArray_DATA(x), data_or_null(h0), data_or_null(c0),
                          len ? (const int64_t *)PyArray_DATA(len) : NULL, w);
     Py_END_ALLOW_THREADS
-    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    if (s != RNNC_OK) { raise_rnn_status(s, F, &cfg); goto fail; }
     result = Py_BuildValue("(OOOO)", out, h_n, c_n ? (PyObject *)c_n : Py_None,
                            saved ? (PyObject *)saved : Py_None);
 fail:
@@ -664,7 +687,7 @@ static PyObject *py_rnn_backward(PyObject *self, PyObject *args, PyObject *kw)
                           PyArray_DATA(sv), PyArray_DATA(x),
                           len ? (const int64_t *)PyArray_DATA(len) : NULL, w);
     Py_END_ALLOW_THREADS
-    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    if (s != RNNC_OK) { raise_rnn_status(s, F, &cfg); goto fail; }
 
     if (!(glist = PyList_New(LD))) goto fail;
     for (long long k = 0; k < LD; k++) {
@@ -1214,6 +1237,19 @@ static int flat_buffer(PyObject *obj, const char *func, const char *name, int ty
     return 0;
 }
 
+/* Elements a rows x cols operand spans with leading dimension ld (transposed: the
+ * stored matrix is cols x rows); 0 for an empty one.  Returns 1 on int64 overflow. */
+static int extent(int64_t rows, int64_t cols, int trans, int64_t ld, int64_t *need)
+{
+    int64_t outer = trans ? cols : rows, inner = trans ? rows : cols, r;
+    *need = 0;
+    if (rows == 0 || cols == 0) return 0;
+    if (__builtin_mul_overflow(outer - 1, ld, &r) || __builtin_add_overflow(r, inner, &r))
+        return 1;
+    *need = r;
+    return 0;
+}
+
 /* gemm_raw(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, mode=0, chunk=1)
  * C (flat, in place) = alpha * op(A) @ op(B) + beta * C with explicit leading
  * dimensions.  mode 0: rnnc_gemm; 1: pack B, rnnc_gemm_packed; 2: pack B, then
@@ -1248,9 +1284,12 @@ static PyObject *py_gemm_raw(PyObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     rnnc_dtype dt = typenum == NPY_FLOAT32 ? RNNC_F32 : RNNC_F64;
-    int64_t need_a = (M > 0 && K > 0) ? (ta ? (K - 1) * lda + M : (M - 1) * lda + K) : 0;
-    int64_t need_b = (N > 0 && K > 0) ? (tb ? (N - 1) * ldb + K : (K - 1) * ldb + N) : 0;
-    int64_t need_c = (M > 0 && N > 0) ? (M - 1) * ldc + N : 0;
+    int64_t need_a, need_b, need_c;
+    if (extent(M, K, ta, lda, &need_a) || extent(K, N, tb, ldb, &need_b) ||
+        extent(M, N, 0, ldc, &need_c) || chunk > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "%s(): sizes, leading dimensions or chunk too large", F);
+        return NULL;
+    }
     void *A, *B, *C;
     if (flat_buffer(ao, F, "a", typenum, need_a, 0, &A) || flat_buffer(bo, F, "b", typenum, need_b, 0, &B) ||
         flat_buffer(co, F, "c", typenum, need_c, 1, &C))
