@@ -436,6 +436,8 @@ class MeanPool(_SequenceReduce):
             mask = (np.arange(T)[None, :] < lengths[:, None]).astype(x.dtype)  # (B, T) valid steps
             counts = lengths
         inv = (1.0 / np.maximum(counts, 1)).astype(x.dtype)  # (B,)
+        if lengths is not None:  # padded steps are ignored, even NaN/inf (0 * NaN is NaN)
+            xb = np.where(mask[:, :, None] > 0, xb, 0)
         out = np.einsum("btf,bt->bf", xb, mask) * inv[:, None]
         self._saved = (xb.shape, x.dtype, mask * inv[:, None]) if self.training else None
         return out
