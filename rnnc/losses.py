@@ -175,10 +175,11 @@ class CrossEntropyLoss(_Loss):
         safe_t = np.where(valid, t, 0)
         w = np.ones(C, dt) if self.weight is None else self.weight.astype(dt)
         w_n = np.where(valid, w[safe_t], 0).astype(dt)  # (...) weight of each target, 0 if ignored
-        nll = -np.take_along_axis(logp, safe_t[..., None], axis=-1)[..., 0] * w_n  # (...)
+        # ignored targets contribute exactly 0, even when their logits are NaN/inf (as torch)
+        nll = np.where(valid, -np.take_along_axis(logp, safe_t[..., None], axis=-1)[..., 0] * w_n, 0)
         eps = self.label_smoothing
         if eps:
-            smooth = -(logp * w).sum(axis=-1) * valid  # (...) -sum_c w_c log p_c
+            smooth = np.where(valid, -(logp * w).sum(axis=-1), 0)  # (...) -sum_c w_c log p_c
             per = (1 - eps) * nll + (eps / C) * smooth
         else:
             per = nll
