@@ -1319,6 +1319,48 @@ static PyObject *py_gemm_raw(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
+/* vector_activation(name, x) -> sigmoid(x) or tanh(x) elementwise through the core's
+ * dispatched kernels (activations.h), a fresh array of x's dtype and shape. */
+#include "activations.h"
+
+static PyObject *py_vector_activation(PyObject *self, PyObject *args)
+{
+    static const char *F = "vector_activation";
+    const char *name;
+    PyObject *xo;
+    if (!PyArg_ParseTuple(args, "sO", &name, &xo)) return NULL;
+    int sig = strcmp(name, "sigmoid") == 0;
+    if (!sig && strcmp(name, "tanh") != 0) {
+        PyErr_Format(PyExc_ValueError, "%s(): name must be 'sigmoid' or 'tanh', got '%s'", F, name);
+        return NULL;
+    }
+    if (!PyArray_Check(xo)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'x' must be a numpy.ndarray", F);
+        return NULL;
+    }
+    int typenum = PyArray_TYPE((PyArrayObject *)xo);
+    if (typenum != NPY_FLOAT32 && typenum != NPY_FLOAT64) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'x' must have dtype float32 or float64", F);
+        return NULL;
+    }
+    PyArrayObject *x = get_array(xo, F, "x", typenum, PyArray_NDIM((PyArrayObject *)xo), NULL, NULL);
+    if (!x) return NULL;
+    PyArrayObject *y = new_empty(PyArray_NDIM(x), PyArray_DIMS(x), typenum);
+    if (!y) { Py_DECREF(x); return NULL; }
+    int64_t n = (int64_t)PyArray_SIZE(x);
+    Py_BEGIN_ALLOW_THREADS
+    if (typenum == NPY_FLOAT32) {
+        if (sig) rnnc_sigmoid_f32(PyArray_DATA(y), PyArray_DATA(x), n);
+        else rnnc_tanh_f32(PyArray_DATA(y), PyArray_DATA(x), n);
+    } else {
+        if (sig) rnnc_sigmoid_f64(PyArray_DATA(y), PyArray_DATA(x), n);
+        else rnnc_tanh_f64(PyArray_DATA(y), PyArray_DATA(x), n);
+    }
+    Py_END_ALLOW_THREADS
+    Py_DECREF(x);
+    return (PyObject *)y;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -1360,6 +1402,8 @@ static PyMethodDef methods[] = {
     {"gemm_raw", (PyCFunction)(void (*)(void))py_gemm_raw, METH_VARARGS | METH_KEYWORDS,
      "gemm_raw(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, mode=0, chunk=1): "
      "BLAS-style product into the flat array c (test hook)"},
+    {"vector_activation", py_vector_activation, METH_VARARGS,
+     "vector_activation('sigmoid'|'tanh', x) -> the core's vectorised activation of x (test hook)"},
     {NULL, NULL, 0, NULL}
 };
 

@@ -1,0 +1,218 @@
+"""Benchmark rnnc's RNN/LSTM/GRU against PyTorch CPU (and the NumPy twin at small shapes).
+
+Protocol (DESIGN.md, Performance): one process, the same shapes, dtype, weights and
+thread count for every contender (torch.set_num_threads = rnnc's); warm-up, then the
+median of --repeats runs; forward in inference mode (rnnc training=False, torch under
+no_grad) and forward+backward (training mode, gradients of x and every weight) timed
+separately.  Anything rnnc does inside a call (weight packing included) is in its time.
+
+FLOPs: 2*B*(I+H)*G*H*T for a forward pass, 3x that for forward+backward.
+
+    python bench/bench_rnn.py                 # all shapes (about 10 minutes on 2 cores)
+    python bench/bench_rnn.py --quick         # a subset (under 2 minutes)
+    python bench/bench_rnn.py --cells lstm --threads 1 --json bench/results_rnn.json
+
+When comparing against the NumPy twin on a machine that sets OPENBLAS_CORETYPE or
+OPENBLAS_L2_SIZE, run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` (those
+settings slow NumPy's BLAS down).  Results JSON is written to --json (default
+bench/results_rnn.json, which git ignores): never commit benchmark results.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import rnnc  # noqa: E402
+from rnnc import _C, functional as F  # noqa: E402
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+FULL_SHAPES = [(H, B, T) for H in (128, 256, 512, 1024) for B in (1, 32, 64) for T in (50, 100)] \
+    + [(256, 64, 150), (1024, 64, 25)]
+QUICK_SHAPES = [(128, 1, 50), (256, 32, 50), (512, 64, 50), (1024, 64, 25)]
+# The NumPy twin is slow (Python loop over steps, float64): only these shapes.
+TWIN_MAX = dict(H=256, B=32, T=50)
+
+
+def timed(fn, repeats, warmup=1):
+    """Median wall time (s) of fn() over `repeats` runs after `warmup` runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def torch_module(torch, cell, H, dtype):
+    cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+    m = cls(input_size=H, hidden_size=H, num_layers=1, batch_first=False)
+    return m.to(torch.float32 if dtype == np.float32 else torch.float64)
+
+
+def weights_of(module, dtype):
+    """The module's parameters as the dict rnnc.functional takes (PyTorch names)."""
+    return {name: p.detach().cpu().numpy().astype(dtype, copy=True)
+            for name, p in module.named_parameters()}
+
+
+def rnnc_calls(cell, x, weights, d_out):
+    fwd = {"rnn": F.rnn_forward, "lstm": F.lstm_forward, "gru": F.gru_forward}[cell]
+    bwd = {"rnn": F.rnn_backward, "lstm": F.lstm_backward, "gru": F.gru_backward}[cell]
+
+    def infer():
+        fwd(x, weights, training=False)
+
+    def train():
+        out, _, saved = fwd(x, weights, training=True)
+        bwd(saved, d_out=d_out)
+    return infer, train
+
+
+def torch_calls(torch, module, x_np, d_out_np):
+    x = torch.from_numpy(x_np)
+    xg = x.clone().requires_grad_(True)
+    d_out = torch.from_numpy(d_out_np)
+
+    def infer():
+        with torch.no_grad():
+            module(x)
+
+    def train():
+        module.zero_grad(set_to_none=True)
+        xg.grad = None
+        out, _ = module(xg)
+        out.backward(d_out)
+    return infer, train
+
+
+def twin_calls(cell, x, weights, d_out):
+    from rnnc import reference
+    kind = {"rnn": "rnn_tanh", "lstm": "lstm", "gru": "gru"}[cell]
+    x64 = x.astype(np.float64)
+    w64 = {k: v.astype(np.float64) for k, v in weights.items()}
+    d64 = d_out.astype(np.float64)
+
+    def infer():
+        reference.rnn_forward(kind, x64, w64, training=False)
+
+    def train():
+        out, h_n, c_n, cache = reference.rnn_forward(kind, x64, w64, training=True)
+        reference.rnn_backward(cache, d_out=d64)
+    return infer, train
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a small subset of shapes")
+    ap.add_argument("--cells", default="rnn,lstm,gru")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--no-twin", action="store_true", help="skip the NumPy twin")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    ap.add_argument("--shapes", default=None,
+                    help="explicit shapes H:B:T separated by commas, e.g. 256:64:50,512:1:100")
+    ap.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                   "results_rnn.json"))
+    args = ap.parse_args(argv)
+
+    dtype = np.float32 if args.dtype == "float32" else np.float64
+    cells = [c.strip() for c in args.cells.split(",") if c.strip()]
+    for c in cells:
+        if c not in GATES:
+            ap.error(f"unknown cell {c!r}")
+    if args.shapes:
+        shapes = [tuple(int(v) for v in s.split(":")) for s in args.shapes.split(",")]
+    else:
+        shapes = QUICK_SHAPES if args.quick else FULL_SHAPES
+
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch as _torch
+            torch = _torch
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            print("torch not importable: comparing with the NumPy twin only")
+    rnnc.set_num_threads(args.threads)
+
+    meta = dict(threads=args.threads, dtype=args.dtype, repeats=args.repeats,
+                isa=_C.get_isa(), machine=platform.machine(), processor=platform.processor(),
+                cpus=os.cpu_count(), numpy=np.__version__,
+                torch=getattr(torch, "__version__", None), rnnc=rnnc.__version__)
+    print(f"# rnnc bench: {meta}")
+    hdr = (f"{'cell':5} {'H':>5} {'B':>3} {'T':>4} {'mode':5} {'rnnc ms':>9} {'GF/s':>6} "
+           f"{'torch ms':>9} {'GF/s':>6} {'torch/rnnc':>10} {'twin ms':>9} {'twin/rnnc':>9}")
+    print(hdr)
+    print("-" * len(hdr))
+    rows = []
+    rng = np.random.default_rng(0)
+    t_start = time.perf_counter()
+    for cell in cells:
+        G = GATES[cell]
+        for H, B, T in shapes:
+            I = H
+            if torch is not None:
+                torch.manual_seed(0)
+                module = torch_module(torch, cell, H, dtype)
+                weights = weights_of(module, dtype)
+            else:
+                k = 1 / np.sqrt(H)
+                weights = {"weight_ih_l0": rng.uniform(-k, k, (G * H, I)),
+                           "weight_hh_l0": rng.uniform(-k, k, (G * H, H)),
+                           "bias_ih_l0": rng.uniform(-k, k, G * H),
+                           "bias_hh_l0": rng.uniform(-k, k, G * H)}
+                weights = {n: w.astype(dtype) for n, w in weights.items()}
+            x = rng.standard_normal((T, B, I)).astype(dtype)
+            d_out = rng.standard_normal((T, B, H)).astype(dtype)
+            flops = 2.0 * B * (I + H) * G * H * T
+            r_inf, r_train = rnnc_calls(cell, x, weights, d_out)
+            contenders = {"rnnc": (r_inf, r_train)}
+            if torch is not None:
+                contenders["torch"] = torch_calls(torch, module, x, d_out)
+            small = H <= TWIN_MAX["H"] and B <= TWIN_MAX["B"] and T <= TWIN_MAX["T"]
+            if small and not args.no_twin:
+                contenders["twin"] = twin_calls(cell, x, weights, d_out)
+            for mode, idx, mult in (("fwd", 0, 1.0), ("train", 1, 3.0)):
+                res = {}
+                for name, calls in contenders.items():
+                    reps = args.repeats if name != "twin" else max(3, args.repeats // 2)
+                    res[name] = timed(calls[idx], reps)
+                row = dict(cell=cell, H=H, I=I, B=B, T=T, mode=mode, flops=flops * mult,
+                           **{f"{k}_ms": v * 1e3 for k, v in res.items()})
+                rows.append(row)
+
+                def fmt(name):
+                    if name not in res:
+                        return f"{'-':>9} {'-':>6}"
+                    return f"{res[name] * 1e3:9.2f} {flops * mult / res[name] / 1e9:6.1f}"
+                ratio_t = f"{res['torch'] / res['rnnc']:10.2f}" if "torch" in res else f"{'-':>10}"
+                twin = f"{res['twin'] * 1e3:9.1f} {res['twin'] / res['rnnc']:9.1f}" \
+                    if "twin" in res else f"{'-':>9} {'-':>9}"
+                print(f"{cell:5} {H:5d} {B:3d} {T:4d} {mode:5} {fmt('rnnc')} {fmt('torch')} "
+                      f"{ratio_t} {twin}", flush=True)
+    elapsed = time.perf_counter() - t_start
+    ratios = [r["torch_ms"] / r["rnnc_ms"] for r in rows if "torch_ms" in r]
+    if ratios:
+        gm = float(np.exp(np.mean(np.log(ratios))))
+        wins = sum(r > 1 for r in ratios)
+        print(f"# torch/rnnc geometric mean {gm:.2f}; rnnc faster in {wins}/{len(ratios)} "
+              f"cases; {elapsed:.0f} s")
+    with open(args.json, "w") as f:
+        json.dump(dict(meta=meta, rows=rows, elapsed_s=elapsed), f, indent=1)
+    print(f"# results written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
