@@ -1361,6 +1361,33 @@ static PyObject *py_vector_activation(PyObject *self, PyObject *args)
     return (PyObject *)y;
 }
 
+/* fma_peak(isa, nthreads, iters) -> GFLOP/s of fp32 FMA chains on that path (bench). */
+#include "simd.h"
+
+static PyObject *py_fma_peak(PyObject *self, PyObject *args)
+{
+    const char *name;
+    int nthreads;
+    long long iters;
+    if (!PyArg_ParseTuple(args, "siL", &name, &nthreads, &iters)) return NULL;
+    int isa = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, isa_names[i]) == 0) isa = i;
+    if (isa < 0 || isa > (int)rnnc_best_isa()) {
+        PyErr_Format(PyExc_ValueError, "fma_peak(): isa '%s' is not available here", name);
+        return NULL;
+    }
+    if (nthreads < 1 || iters < 1) {
+        PyErr_SetString(PyExc_ValueError, "fma_peak(): nthreads and iters must be >= 1");
+        return NULL;
+    }
+    double r;
+    Py_BEGIN_ALLOW_THREADS
+    r = rnnc_fma_peak_gflops((rnnc_isa)isa, nthreads, iters);
+    Py_END_ALLOW_THREADS
+    return PyFloat_FromDouble(r);
+}
+
 /* ---------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -1404,6 +1431,8 @@ static PyMethodDef methods[] = {
      "BLAS-style product into the flat array c (test hook)"},
     {"vector_activation", py_vector_activation, METH_VARARGS,
      "vector_activation('sigmoid'|'tanh', x) -> the core's vectorised activation of x (test hook)"},
+    {"fma_peak", py_fma_peak, METH_VARARGS,
+     "fma_peak(isa, nthreads, iters) -> GFLOP/s of fp32 FMA chains (benchmark hook)"},
     {NULL, NULL, 0, NULL}
 };
 

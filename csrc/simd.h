@@ -29,6 +29,12 @@
 unsigned rnnc_fp_enter_ftz(void);
 void rnnc_fp_restore(unsigned saved);
 
+/* Peak fp32 multiply-add rate in GFLOP/s of `nthreads` threads running FMA chains
+ * on the given path for `iters` iterations (cpu_peak.c; 0 if the path is not
+ * available).  Used by the benchmarks only. */
+#include <stdint.h>
+double rnnc_fma_peak_gflops(rnnc_isa isa, int nthreads, int64_t iters);
+
 /* A pause hint for spin loops. */
 static inline void rnnc_cpu_relax(void)
 {
