@@ -585,14 +585,6 @@ def rnn_forward(cell, x, weights, h0=None, c0=None, *, num_layers=1, bidirection
                           layer_inputs=[], masks=[], steps=[], hs=[], cs=[])
     layer_in = x                                           # (T, B, In)
     for l in range(L):
-        if l > 0:
-            mask = None
-            if training and dropout > 0.0:
-                mask = dropout_mask(seed, l - 1, out.shape, dropout)   # (T, B, D*R)
-                layer_in = out * mask                      # inverted dropout between layers
-            else:
-                layer_in = out
-            cache.masks.append(mask)
         cache.layer_inputs.append(layer_in)
         outs, steps_l, hs_l, cs_l = [], [], [], []
         for d in range(D):
@@ -612,6 +604,10 @@ def rnn_forward(cell, x, weights, h0=None, c0=None, *, num_layers=1, bidirection
         cache.steps.append(steps_l)
         cache.hs.append(hs_l)
         cache.cs.append(cs_l)
+        if l < L - 1:                                      # inverted dropout between layers
+            mask = dropout_mask(seed, l, out.shape, dropout) if training and dropout > 0.0 else None
+            cache.masks.append(mask)                       # (T, B, D*R) or None
+            layer_in = out * mask if mask is not None else out
     return out, h_n, c_n, cache
 
 

@@ -134,7 +134,7 @@ def test_each_sample_behaves_as_if_alone_and_truncated(cell, bidirectional):
     """Variable lengths = running each sample alone on its own valid prefix.  This is
     what makes the reverse direction start at the sample's own last valid step."""
     rng = np.random.default_rng(7)
-    L, D = 2, (2 if bidirectional else 1)
+    L = 2
     weights, x, h0, c0 = random_problem(cell, rng, num_layers=L, bidirectional=bidirectional,
                                         T=5, B=4)
     lengths = np.array([5, 3, 0, 1])
