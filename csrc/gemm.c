@@ -36,7 +36,9 @@
 #define DIRECT_KC 128
 /* A @ B^T with at most this many rows (and K at least this) uses the dot-product
  * kernels, which read B in place instead of packing it for every call. */
+#ifndef DOT_MAX_ROWS
 #define DOT_MAX_ROWS 64
+#endif
 #define DOT_MIN_K 32
 /* Bytes of a packed block of a transposed A (lives in L2/L3, streamed sliver by sliver). */
 #define A_BLOCK_BYTES (3 << 20)
@@ -92,10 +94,11 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 DEFINE_PACK_B(f32, float)
 DEFINE_PACK_B(f64, double)
 
-static void pack_b(rnnc_dtype dt, void *dst, const void *B, int64_t ldb, int tb, int64_t p0,
-                   int64_t kc, int64_t j0, int64_t nc, int64_t NR, int64_t VL)
+static void pack_b(const rnnc_gemm_kernels *kt, void *dst, const void *B, int64_t ldb, int tb,
+                   int64_t p0, int64_t kc, int64_t j0, int64_t nc, int64_t NR, int64_t VL)
 {
-    if (dt == RNNC_F32) pack_b_f32(dst, B, ldb, tb, p0, kc, j0, nc, NR, VL);
+    if (tb && kt->pack_bt && VL == kt->vl) kt->pack_bt(dst, B, ldb, p0, kc, j0, nc, NR);
+    else if (kt->dt == RNNC_F32) pack_b_f32(dst, B, ldb, tb, p0, kc, j0, nc, NR, VL);
     else pack_b_f64(dst, B, ldb, tb, p0, kc, j0, nc, NR, VL);
 }
 
@@ -208,9 +211,9 @@ static rnnc_status gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_
                      * number of vectors is packed (the kernel reads whole vectors) */
                     tail0 = (nc % NR) % VL ? nc / NR * NR : nc;
                     if (tail0 < nc)
-                        pack_b(g->dt, bpack, g->B, g->ldb, 0, pc, kc, jc + tail0, nc - tail0, NR, VL);
+                        pack_b(kt, bpack, g->B, g->ldb, 0, pc, kc, jc + tail0, nc - tail0, NR, VL);
                 } else {
-                    pack_b(g->dt, bpack, g->B, g->ldb, g->tb, pc, kc, jc, nc, NR, VL);
+                    pack_b(kt, bpack, g->B, g->ldb, g->tb, pc, kc, jc, nc, NR, VL);
                 }
                 for (int64_t ir = 0; ir < mc; ir += MR) {
                     int mr = (int)min64(MR, mc - ir);
@@ -467,7 +470,7 @@ rnnc_status rnnc_gemm_pack_b(rnnc_dtype dt, int transB, int64_t K, int64_t N, co
     const size_t es = dt == RNNC_F32 ? 4 : 8;
     char *data = (char *)packed + PACKED_HEADER;
     for (int64_t pc = 0; pc < K; pc += h->kc)
-        pack_b(dt, data + (size_t)(pc * Npad) * es, B, ldb, transB != 0, pc,
+        pack_b(kt, data + (size_t)(pc * Npad) * es, B, ldb, transB != 0, pc,
                min64(h->kc, K - pc), 0, N, h->nr, h->vl);
     return RNNC_OK;
 }

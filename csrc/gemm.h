@@ -41,6 +41,11 @@ typedef void (*rnnc_dot_fn)(int64_t M, int64_t n, int64_t K, const void *A, int6
                             const void *B, int64_t ldb, void *C, int64_t ldc, double alpha,
                             double beta);
 
+/* Pack op(B) = B^T (B is [N, ldb]), rows p0..p0+kc and columns j0..j0+nc of op(B),
+ * into panels of NR columns (layout as above, zero-padded to a multiple of vl). */
+typedef void (*rnnc_pack_bt_fn)(void *dst, const void *B, int64_t ldb, int64_t p0, int64_t kc,
+                                int64_t j0, int64_t nc, int64_t NR);
+
 typedef struct {
     rnnc_isa isa;
     rnnc_dtype dt;
@@ -51,7 +56,8 @@ typedef struct {
     int64_t nc;   /* N block: kc x nc of packed B stays in L2 */
     rnnc_ukernel_fn kernel;
     rnnc_gemv_fn gemv_n, gemv_t;
-    rnnc_dot_fn dot; /* or NULL (the packed path is used instead) */
+    rnnc_dot_fn dot;         /* or NULL (the packed path is used instead) */
+    rnnc_pack_bt_fn pack_bt; /* or NULL (a portable transposing copy is used) */
 } rnnc_gemm_kernels;
 
 /* The kernel table for an instruction set and dtype (the portable one when the

@@ -408,14 +408,99 @@ RNNC_INLINE RNNC_TARGET_AVX512 void dot_store_f64(const int MB, const int NB, __
 DEFINE_DOT(f32, float, __m512, 1024)
 DEFINE_DOT(f64, double, __m512d, 512)
 
+/* ------------------------------------------------- transposing pack of B */
+
+/* Transpose 16 x 16 fp32 (r[i] = row i) in place: afterwards r[c] = column c.
+ * Rounds: 32-bit interleave, 64-bit interleave within 128-bit blocks, then two
+ * rounds of 128-bit block shuffles (all on the shuffle port). */
+RNNC_INLINE RNNC_TARGET_AVX512 void transpose16_f32(__m512 r[16])
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* block L of u[4i+m]: rows 4i..4i+3 at column 4L+m */
+        u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int m = 0; m < 4; m++) {
+        __m512 xlo = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
+        __m512 xhi = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
+        __m512 ylo = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
+        __m512 yhi = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
+        r[m] = _mm512_shuffle_f32x4(xlo, ylo, 0x88);
+        r[8 + m] = _mm512_shuffle_f32x4(xlo, ylo, 0xDD);
+        r[4 + m] = _mm512_shuffle_f32x4(xhi, yhi, 0x88);
+        r[12 + m] = _mm512_shuffle_f32x4(xhi, yhi, 0xDD);
+    }
+}
+
+/* Transpose 8 x 8 fp64 in place. */
+RNNC_INLINE RNNC_TARGET_AVX512 void transpose8_f64(__m512d r[8])
+{
+    __m512d t[8];
+    for (int i = 0; i < 4; i++) { /* block L of t[2i+m]: rows 2i, 2i+1 at column 2L+m */
+        t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+    }
+    for (int m = 0; m < 2; m++) {
+        __m512d xlo = _mm512_shuffle_f64x2(t[m], t[2 + m], 0x88);
+        __m512d xhi = _mm512_shuffle_f64x2(t[m], t[2 + m], 0xDD);
+        __m512d ylo = _mm512_shuffle_f64x2(t[4 + m], t[6 + m], 0x88);
+        __m512d yhi = _mm512_shuffle_f64x2(t[4 + m], t[6 + m], 0xDD);
+        r[m] = _mm512_shuffle_f64x2(xlo, ylo, 0x88);
+        r[4 + m] = _mm512_shuffle_f64x2(xlo, ylo, 0xDD);
+        r[2 + m] = _mm512_shuffle_f64x2(xhi, yhi, 0x88);
+        r[6 + m] = _mm512_shuffle_f64x2(xhi, yhi, 0xDD);
+    }
+}
+
+/* Pack op(B) = B^T (B is [N, ldb]): columns j0..j0+nc of op(B), rows p0..p0+kc, into
+ * panels of NR columns as gemm.h describes, VL x VL tiles at a time (rows past the
+ * matrix load as zeros, which is the panel's padding). */
+#define DEFINE_PACK_BT(NAME, T, VEC, VL, MASKT, MASKZ_LOADU, STOREU, ZERO, TRANSPOSE)       \
+    static RNNC_TARGET_AVX512 void NAME(void *dstv, const void *Bv, int64_t ldb, int64_t p0,  \
+                                        int64_t kc, int64_t j0, int64_t nc, int64_t NR)       \
+    {                                                                                         \
+        T *dst = dstv;                                                                        \
+        const T *B = Bv;                                                                      \
+        for (int64_t q0 = 0; q0 < nc; q0 += NR) {                                             \
+            int64_t w = nc - q0 < NR ? nc - q0 : NR, wp = (w + VL - 1) / VL * VL;             \
+            T *d = dst + q0 * kc;                                                             \
+            for (int64_t jj0 = 0; jj0 < w; jj0 += VL) {                                       \
+                int rows = (int)(w - jj0 < VL ? w - jj0 : VL);                                \
+                const T *src = B + (j0 + q0 + jj0) * ldb + p0;                                \
+                for (int64_t k0 = 0; k0 < kc; k0 += VL) {                                     \
+                    int kn = (int)(kc - k0 < VL ? kc - k0 : VL);                              \
+                    MASKT km = (MASKT)(kn == VL ? (MASKT)~(MASKT)0 : (MASKT)((1u << kn) - 1)); \
+                    VEC r[VL];                                                                \
+                    for (int i = 0; i < VL; i++)                                              \
+                        r[i] = i < rows ? MASKZ_LOADU(km, src + i * ldb + k0) : ZERO();       \
+                    TRANSPOSE(r);                                                             \
+                    for (int c = 0; c < kn; c++) STOREU(d + (k0 + c) * wp + jj0, r[c]);       \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+DEFINE_PACK_BT(pack_bt_f32, float, __m512, 16, __mmask16, _mm512_maskz_loadu_ps,
+               _mm512_storeu_ps, _mm512_setzero_ps, transpose16_f32)
+DEFINE_PACK_BT(pack_bt_f64, double, __m512d, 8, __mmask8, _mm512_maskz_loadu_pd,
+               _mm512_storeu_pd, _mm512_setzero_pd, transpose8_f64)
+
 const rnnc_gemm_kernels rnnc_gemm_avx512_f32 = {
     .isa = RNNC_ISA_AVX512, .dt = RNNC_F32, .mr = 8, .vl = 16, .nv = 3,
     .kc = 384, .nc = 672,
-    .kernel = kernel_f32, .gemv_n = gemv_n_f32, .gemv_t = gemv_t_f32, .dot = dot_f32};
+    .kernel = kernel_f32, .gemv_n = gemv_n_f32, .gemv_t = gemv_t_f32, .dot = dot_f32,
+    .pack_bt = pack_bt_f32};
 
 const rnnc_gemm_kernels rnnc_gemm_avx512_f64 = {
     .isa = RNNC_ISA_AVX512, .dt = RNNC_F64, .mr = 8, .vl = 8, .nv = 3,
     .kc = 256, .nc = 504,
-    .kernel = kernel_f64, .gemv_n = gemv_n_f64, .gemv_t = gemv_t_f64, .dot = dot_f64};
+    .kernel = kernel_f64, .gemv_n = gemv_n_f64, .gemv_t = gemv_t_f64, .dot = dot_f64,
+    .pack_bt = pack_bt_f64};
 
 #endif /* RNNC_X86 */
