@@ -1388,6 +1388,52 @@ static PyObject *py_fma_peak(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(r);
 }
 
+/* region_barrier_check(nthreads, steps) -> (threads used, errors): a parallel region
+ * in which, at every step, each thread writes its slot, meets the others at
+ * rnnc_region_barrier, checks every slot of that step, and meets them again (the
+ * pattern of a recurrent loop with one region over all steps). */
+#include "threads.h"
+
+typedef struct {
+    int64_t steps;
+    int64_t slots[256];
+    int64_t errors[256];
+} barrier_check;
+
+static void barrier_check_body(void *p, int tid, int nthreads)
+{
+    barrier_check *c = p;
+    for (int64_t t = 0; t < c->steps; t++) {
+        __atomic_store_n(&c->slots[tid], t, __ATOMIC_RELAXED);
+        rnnc_region_barrier();
+        for (int i = 0; i < nthreads; i++)
+            if (__atomic_load_n(&c->slots[i], __ATOMIC_RELAXED) != t) c->errors[tid]++;
+        rnnc_region_barrier();
+    }
+}
+
+static PyObject *py_region_barrier_check(PyObject *self, PyObject *args)
+{
+    int nthreads;
+    long long steps;
+    if (!PyArg_ParseTuple(args, "iL", &nthreads, &steps)) return NULL;
+    if (nthreads < 1 || nthreads > 256 || steps < 0) {
+        PyErr_SetString(PyExc_ValueError, "region_barrier_check(): nthreads in [1, 256], steps >= 0");
+        return NULL;
+    }
+    barrier_check *c = calloc(1, sizeof *c);
+    if (!c) return PyErr_NoMemory();
+    c->steps = steps;
+    int used;
+    Py_BEGIN_ALLOW_THREADS
+    used = rnnc_parallel_region(nthreads, barrier_check_body, c, RNNC_PAR_FTZ);
+    Py_END_ALLOW_THREADS
+    long long errors = 0;
+    for (int i = 0; i < 256; i++) errors += c->errors[i];
+    free(c);
+    return Py_BuildValue("iL", used, errors);
+}
+
 /* ---------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -1433,6 +1479,8 @@ static PyMethodDef methods[] = {
      "vector_activation('sigmoid'|'tanh', x) -> the core's vectorised activation of x (test hook)"},
     {"fma_peak", py_fma_peak, METH_VARARGS,
      "fma_peak(isa, nthreads, iters) -> GFLOP/s of fp32 FMA chains (benchmark hook)"},
+    {"region_barrier_check", py_region_barrier_check, METH_VARARGS,
+     "region_barrier_check(nthreads, steps) -> (threads used, errors) (test hook)"},
     {NULL, NULL, 0, NULL}
 };
 

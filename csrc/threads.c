@@ -25,7 +25,7 @@
 
 #define MAX_WORKERS 255          /* helpers besides the caller */
 #define SPIN_NS 300000LL         /* an idle worker spins this long before sleeping */
-#define YIELD_AFTER_NS 2000000LL /* a waiter spins this long, then also yields */
+#define YIELD_AFTER_NS 50000LL /* a waiter spins this long, then yields as it polls */
 
 /* ------------------------------------------------------------ thread count */
 
@@ -72,6 +72,31 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* ---------------------------------------------------------------- waiting */
+
+/* Poll-loop pacing: spin with a pause hint; once YIELD_AFTER_NS have passed (the
+ * awaited thread is descheduled: more threads than free cores), yield the core at
+ * every poll so that thread can run. */
+typedef struct {
+    unsigned spins;
+    int yielding;
+    long long start;
+} backoff;
+
+static void backoff_step(backoff *b)
+{
+    if (b->yielding) {
+        sched_yield();
+        return;
+    }
+    rnnc_cpu_relax();
+    if ((++b->spins & 63) == 0) {
+        long long t = now_ns();
+        if (b->start == 0) b->start = t;
+        else if (t - b->start > YIELD_AFTER_NS) b->yielding = 1;
+    }
+}
+
 /* ----------------------------------------------------------- spin barrier */
 
 typedef struct {
@@ -88,15 +113,8 @@ static void barrier_wait(spin_barrier *b)
         atomic_store_explicit(&b->phase, phase + 1, memory_order_release);
         return;
     }
-    long long start = 0;
-    for (unsigned spins = 1; atomic_load_explicit(&b->phase, memory_order_acquire) == phase; spins++) {
-        rnnc_cpu_relax();
-        if ((spins & 255) == 0) { /* oversubscribed or a straggler: stop hogging */
-            long long t = now_ns();
-            if (start == 0) start = t;
-            else if (t - start > YIELD_AFTER_NS) sched_yield();
-        }
-    }
+    backoff w = {0};
+    while (atomic_load_explicit(&b->phase, memory_order_acquire) == phase) backoff_step(&w);
 }
 
 static _Thread_local spin_barrier *tls_barrier; /* barrier of the region we are in */
@@ -245,15 +263,8 @@ int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags)
         pthread_mutex_unlock(&pool.mu);
     }
     run_share(0);
-    long long start = 0;
-    for (unsigned spins = 1; atomic_load_explicit(&pool.pending, memory_order_acquire) > 0; spins++) {
-        rnnc_cpu_relax();
-        if ((spins & 255) == 0) {
-            long long t = now_ns();
-            if (start == 0) start = t;
-            else if (t - start > YIELD_AFTER_NS) sched_yield();
-        }
-    }
+    backoff w = {0};
+    while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) backoff_step(&w);
     atomic_flag_clear_explicit(&pool.busy, memory_order_release);
     return n;
 }

@@ -164,6 +164,31 @@ def test_set_num_threads_while_others_compute():
     assert not errors
 
 
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_region_barrier(nthreads):
+    """One parallel region over many steps with a spin barrier per step (the
+    recurrent-loop pattern): every thread sees every other thread's step."""
+    _C.set_num_threads(nthreads)
+    used, errors = _C.region_barrier_check(nthreads, 2000)
+    assert used == nthreads
+    assert errors == 0
+
+
+def test_region_runs_alone_when_pool_busy():
+    """Regions started from several Python threads at once never deadlock: one gets
+    the pool, the others run on their own thread."""
+    _C.set_num_threads(2)
+    out = []
+    ts = [threading.Thread(target=lambda: out.append(_C.region_barrier_check(2, 3000)))
+          for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=120)
+    assert len(out) == 4
+    assert all(errors == 0 and used in (1, 2) for used, errors in out)
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_forked_child_can_compute():
     """The pool's helper threads do not survive fork(); the child rebuilds them."""
