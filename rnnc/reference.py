@@ -705,10 +705,11 @@ def grad_norm(arrays, norm_type=2.0):
 
 def clip_grad_norm(arrays, max_norm, norm_type=2.0):
     """torch.nn.utils.clip_grad_norm_: scale every array in place by
-    coef = max_norm / (norm + 1e-6) when coef < 1.  Returns the norm before clipping."""
+    coef = max_norm / (norm + 1e-6) when coef < 1.  Returns the norm before clipping.
+    A NaN norm gives a NaN coef, which (as in torch) makes every gradient NaN."""
     norm = grad_norm(arrays, norm_type)
     coef = float(max_norm) / (norm + 1e-6)
-    if coef < 1.0:
+    if not coef >= 1.0:                                    # true for coef < 1 and for NaN
         for a in arrays:
             a *= coef
     return norm
