@@ -33,8 +33,8 @@ def grid_id(c):
            f"-{'len' if use_len else 'full'}-p{proj}"
 
 
-def make_layer(kind, layers, bidir, bf, proj, dtype, seed=0):
-    kw = dict(num_layers=layers, bidirectional=bidir, batch_first=bf, dtype=dtype, seed=seed)
+def make_layer(kind, layers, bidir, bf, proj, dtype, seed=0, **extra):
+    kw = dict(num_layers=layers, bidirectional=bidir, batch_first=bf, dtype=dtype, seed=seed, **extra)
     if kind == "lstm":
         return rnnc.LSTM(I, H, proj_size=proj, **kw)
     if kind == "gru":
@@ -69,15 +69,47 @@ def backward(m, kind, d_out, d_hn, d_cn):
     return dx, dh0, None
 
 
+class FixedSeed:
+    """Stands in for the layer's Generator so every forward draws the same dropout seed."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def integers(self, *args, **kw):
+        return self.seed
+
+
 def rel_err(a, b):
     return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
 
 
+LN_GRID = [c for c in GRID if c[0] in ("lstm", "gru")]
+
+
 @pytest.mark.parametrize("cfg", GRID, ids=grid_id)
 def test_finite_differences(cfg):
+    check_finite_differences(cfg)
+
+
+@pytest.mark.parametrize("cfg", LN_GRID, ids=grid_id)
+def test_finite_differences_layer_norm(cfg):
+    """Layer-normalised LSTM/GRU (no torch twin): every gradient, with dropout between
+    layers (the mask is fixed by the seed, so the loss is a smooth function)."""
+    # eps 1e-7: LN's curvature makes the O(eps^2) truncation error of eps=1e-6 reach 1e-6
+    check_finite_differences(cfg, eps=1e-7, layer_norm=True, dropout=0.3 if cfg[1] > 1 else 0.0)
+
+
+def check_finite_differences(cfg, eps=1e-6, **extra):
     kind, layers, bidir, bf, use_len, proj = cfg
     rng = np.random.default_rng(1)
-    m = make_layer(kind, layers, bidir, bf, proj, np.float64)
+    m = make_layer(kind, layers, bidir, bf, proj, np.float64, **extra)
+    if extra.get("layer_norm"):  # move LN gains/biases off 1/0 so their gradients are generic
+        for name, p in m.named_parameters():
+            if name.startswith("ln_"):
+                p.data += rng.uniform(-0.3, 0.3, p.shape)
+    if extra.get("dropout"):  # one fixed mask for every evaluation of the loss
+        seed = int(m._rng.integers(2 ** 63))
+        m._rng = FixedSeed(seed)
     x, h0, c0, lengths = make_inputs(m, kind, bf, use_len, np.float64, rng)
     out, h_n, c_n = run(m, kind, x, h0, c0, lengths)
     # loss = <out, wo> + <h_n, wh> (+ <c_n, wc>): random projections of every output
@@ -95,7 +127,6 @@ def test_finite_differences(cfg):
     if kind == "lstm":
         checks.append(("c0", c0, dc0))
     checks += [(n, p.data, p.grad.copy()) for n, p in m.named_parameters()]
-    eps = 1e-6
     for name, arr, analytic in checks:
         numeric = np.zeros_like(arr)
         for idx in np.ndindex(arr.shape):
