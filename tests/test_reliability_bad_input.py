@@ -721,7 +721,7 @@ def test_checkpoints_refuse_what_they_cannot_store_or_read(tmp_path):
     raises(checkpoint.CheckpointError, r"is not an rnnc checkpoint", checkpoint.load, tmp_path / "junk")
     (tmp_path / "empty").write_bytes(b"")
     raises(checkpoint.CheckpointError, r"is not an rnnc checkpoint", checkpoint.load, tmp_path / "empty")
-    raises(FileNotFoundError, r"", checkpoint.load, tmp_path / "missing")
+    raises(FileNotFoundError, r"missing", checkpoint.load, tmp_path / "missing")
     # a value that round-trips: NaN, byte-swapped arrays
     checkpoint.save(p, extra={"nan": float("nan"), "a": np.arange(3, dtype=">f8")})
     got = checkpoint.load(p)["extra"]
