@@ -146,23 +146,20 @@ static void kernel_f64(int mr, int nr, int64_t kc, const void *a, int64_t rsa, i
             __m256i m = TAILMASK(tail);                                                      \
             for (int64_t j = 0; j < nb; j += VL) STOREU(acc + j, ZERO());                    \
             int64_t k = 0;                                                                   \
-            for (; k + 4 <= K; k += 4) {                                                     \
-                const T *b0 = B + k * ldb + j0, *b1 = b0 + ldb, *b2 = b1 + ldb,              \
-                        *b3 = b2 + ldb;                                                      \
-                VEC x0 = SET1(x[k]), x1 = SET1(x[k + 1]), x2 = SET1(x[k + 2]),               \
-                    x3 = SET1(x[k + 3]);                                                     \
+            for (; k + 8 <= K; k += 8) { /* eight rows of B per pass over acc */             \
+                const T *b0 = B + k * ldb + j0;                                              \
+                VEC xs[8];                                                                   \
+                for (int u = 0; u < 8; u++) xs[u] = SET1(x[k + u]);                          \
                 int64_t j = 0;                                                               \
                 for (; j < nfull; j += VL) {                                                 \
-                    VEC s = FMADD(x0, LOADU(b0 + j), LOADU(acc + j));                        \
-                    s = FMADD(x1, LOADU(b1 + j), s);                                         \
-                    s = FMADD(x2, LOADU(b2 + j), s);                                         \
-                    STOREU(acc + j, FMADD(x3, LOADU(b3 + j), s));                            \
+                    VEC s = LOADU(acc + j);                                                  \
+                    for (int u = 0; u < 8; u++) s = FMADD(xs[u], LOADU(b0 + u * ldb + j), s); \
+                    STOREU(acc + j, s);                                                      \
                 }                                                                            \
                 if (tail) {                                                                  \
-                    VEC s = FMADD(x0, MASKLOAD(b0 + j, m), LOADU(acc + j));                  \
-                    s = FMADD(x1, MASKLOAD(b1 + j, m), s);                                   \
-                    s = FMADD(x2, MASKLOAD(b2 + j, m), s);                                   \
-                    STOREU(acc + j, FMADD(x3, MASKLOAD(b3 + j, m), s));                      \
+                    VEC s = LOADU(acc + j);                                                  \
+                    for (int u = 0; u < 8; u++) s = FMADD(xs[u], MASKLOAD(b0 + u * ldb + j, m), s); \
+                    STOREU(acc + j, s);                                                      \
                 }                                                                            \
             }                                                                                \
             for (; k < K; k++) {                                                             \

@@ -114,7 +114,7 @@ static void kernel_f64(int mr, int nr, int64_t kc, const void *a, int64_t rsa, i
 
 /* y[j] = alpha * sum_k x[k] B[k, j] + beta * y[j] for j < n (B rows contiguous).
  * Columns in blocks of up to 2048 fp32 held in a stack accumulator (L1); rows of B
- * are streamed four at a time, each contiguous, so the hardware prefetcher sees
+ * are streamed eight at a time, each contiguous, so the hardware prefetcher sees
  * plain sequential streams. */
 #define GEMV_N_BLOCK 2048
 #define DEFINE_GEMV_N(NAME, T, VEC, VL, MASKT, SET1, LOADU, STOREU, FMADD, ZERO, MUL,      \
@@ -133,23 +133,20 @@ static void kernel_f64(int mr, int nr, int64_t kc, const void *a, int64_t rsa, i
             MASKT tail = (MASKT)((1u << (nb - nfull)) - 1);                                 \
             for (int64_t j = 0; j < nb; j += VL) STOREU(acc + j, ZERO());                   \
             int64_t k = 0;                                                                  \
-            for (; k + 4 <= K; k += 4) {                                                    \
-                const T *b0 = B + k * ldb + j0, *b1 = b0 + ldb, *b2 = b1 + ldb,             \
-                        *b3 = b2 + ldb;                                                     \
-                VEC x0 = SET1(x[k]), x1 = SET1(x[k + 1]), x2 = SET1(x[k + 2]),              \
-                    x3 = SET1(x[k + 3]);                                                    \
+            for (; k + 8 <= K; k += 8) { /* eight rows of B per pass over acc */            \
+                const T *b0 = B + k * ldb + j0;                                             \
+                VEC xs[8];                                                                  \
+                for (int u = 0; u < 8; u++) xs[u] = SET1(x[k + u]);                         \
                 int64_t j = 0;                                                              \
                 for (; j < nfull; j += VL) {                                                \
-                    VEC s = FMADD(x0, LOADU(b0 + j), LOADU(acc + j));                       \
-                    s = FMADD(x1, LOADU(b1 + j), s);                                        \
-                    s = FMADD(x2, LOADU(b2 + j), s);                                        \
-                    STOREU(acc + j, FMADD(x3, LOADU(b3 + j), s));                           \
+                    VEC s = LOADU(acc + j);                                                 \
+                    for (int u = 0; u < 8; u++) s = FMADD(xs[u], LOADU(b0 + u * ldb + j), s); \
+                    STOREU(acc + j, s);                                                     \
                 }                                                                           \
                 if (tail) {                                                                 \
-                    VEC s = FMADD(x0, MASKZ_LOADU(tail, b0 + j), LOADU(acc + j));           \
-                    s = FMADD(x1, MASKZ_LOADU(tail, b1 + j), s);                            \
-                    s = FMADD(x2, MASKZ_LOADU(tail, b2 + j), s);                            \
-                    STOREU(acc + j, FMADD(x3, MASKZ_LOADU(tail, b3 + j), s));               \
+                    VEC s = LOADU(acc + j);                                                 \
+                    for (int u = 0; u < 8; u++) s = FMADD(xs[u], MASKZ_LOADU(tail, b0 + u * ldb + j), s); \
+                    STOREU(acc + j, s);                                                     \
                 }                                                                           \
             }                                                                               \
             for (; k < K; k++) {                                                            \
