@@ -235,14 +235,194 @@ DEFINE_GEMV_T(gemv_t_f32, float, __m256, 8, _mm256_loadu_ps, _mm256_fmadd_ps,
 DEFINE_GEMV_T(gemv_t_f64, double, __m256d, 4, _mm256_loadu_pd, _mm256_fmadd_pd,
               _mm256_setzero_pd, _mm256_add_pd, _mm256_maskload_pd, tail_mask_f64, hsum_f64)
 
+/* ------------------------------------------------------- dot-product form */
+
+/* Lane r of the result = sum of the lanes of v[r] (8 fp32 vectors). */
+RNNC_INLINE RNNC_TARGET_AVX2 __m256 reduce8_f32(const __m256 v[8])
+{
+    __m256 t0 = _mm256_hadd_ps(v[0], v[1]), t1 = _mm256_hadd_ps(v[2], v[3]);
+    __m256 t2 = _mm256_hadd_ps(v[4], v[5]), t3 = _mm256_hadd_ps(v[6], v[7]);
+    __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3); /* halves of v0..3, v4..7 */
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+/* Lane r of the result = sum of the lanes of v[r] (4 fp64 vectors). */
+RNNC_INLINE RNNC_TARGET_AVX2 __m256d reduce4_f64(const __m256d v[4])
+{
+    __m256d t0 = _mm256_hadd_pd(v[0], v[1]), t1 = _mm256_hadd_pd(v[2], v[3]);
+    return _mm256_add_pd(_mm256_permute2f128_pd(t0, t1, 0x20), _mm256_permute2f128_pd(t0, t1, 0x31));
+}
+
+/* Tile: MB (1..2) rows of A x NB (1..4) rows of B over kd values of k. */
+#define DEFINE_DOT_TILE(NAME, T, VEC, VL, LOADU, FMADD, ZERO, MASKLOAD, TAILMASK)              \
+    RNNC_INLINE RNNC_TARGET_AVX2 void NAME(const int MB, const int NB, int64_t kd, const T *a, \
+                                           int64_t lda, const T *b, int64_t ldb, VEC acc[2][4]) \
+    {                                                                                          \
+        _Pragma("GCC unroll 2") for (int i = 0; i < 2; i++)                                    \
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) acc[i][j] = ZERO();            \
+        int64_t k = 0;                                                                         \
+        for (; k + VL <= kd; k += VL) {                                                        \
+            VEC a0 = LOADU(a + k), a1 = MB > 1 ? LOADU(a + lda + k) : ZERO();                  \
+            _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) {                             \
+                VEC bj = LOADU(b + j * ldb + k);                                               \
+                __asm__("" : "+x"(bj)); /* one load of B for both rows of A */                 \
+                acc[0][j] = FMADD(a0, bj, acc[0][j]);                                          \
+                if (MB > 1) acc[1][j] = FMADD(a1, bj, acc[1][j]);                              \
+            }                                                                                  \
+        }                                                                                      \
+        if (k < kd) {                                                                          \
+            __m256i m = TAILMASK((int)(kd - k));                                               \
+            VEC a0 = MASKLOAD(a + k, m), a1 = MB > 1 ? MASKLOAD(a + lda + k, m) : ZERO();      \
+            _Pragma("GCC unroll 4") for (int j = 0; j < NB; j++) {                             \
+                VEC bj = MASKLOAD(b + j * ldb + k, m);                                         \
+                acc[0][j] = FMADD(a0, bj, acc[0][j]);                                          \
+                if (MB > 1) acc[1][j] = FMADD(a1, bj, acc[1][j]);                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+DEFINE_DOT_TILE(dot_tile_f32, float, __m256, 8, _mm256_loadu_ps, _mm256_fmadd_ps,
+                _mm256_setzero_ps, _mm256_maskload_ps, tail_mask_f32)
+DEFINE_DOT_TILE(dot_tile_f64, double, __m256d, 4, _mm256_loadu_pd, _mm256_fmadd_pd,
+                _mm256_setzero_pd, _mm256_maskload_pd, tail_mask_f64)
+
+RNNC_INLINE RNNC_TARGET_AVX2 void dot_store_f32(const int MB, const int NB, __m256 acc[2][4],
+                                                float *c, int64_t ldc, float alpha, float beta)
+{
+    __m256 v[8];
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++) v[i * 4 + j] = acc[i][j];
+    __m256 r = _mm256_mul_ps(reduce8_f32(v), _mm256_set1_ps(alpha)); /* lane i*4 + j */
+    __m128i m = _mm_cmpgt_epi32(_mm_set1_epi32(NB), _mm_setr_epi32(0, 1, 2, 3));
+    for (int i = 0; i < MB; i++) {
+        __m128 ri = i == 0 ? _mm256_castps256_ps128(r) : _mm256_extractf128_ps(r, 1);
+        if (beta != 0) ri = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_maskload_ps(c + i * ldc, m), ri);
+        _mm_maskstore_ps(c + i * ldc, m, ri);
+    }
+}
+
+RNNC_INLINE RNNC_TARGET_AVX2 void dot_store_f64(const int MB, const int NB, __m256d acc[2][4],
+                                                double *c, int64_t ldc, double alpha, double beta)
+{
+    __m256i m = tail_mask_f64(NB);
+    for (int i = 0; i < MB; i++) {
+        __m256d ri = _mm256_mul_pd(reduce4_f64(acc[i]), _mm256_set1_pd(alpha)); /* lane j */
+        if (beta != 0) ri = _mm256_fmadd_pd(_mm256_set1_pd(beta), _mm256_maskload_pd(c + i * ldc, m), ri);
+        _mm256_maskstore_pd(c + i * ldc, m, ri);
+    }
+}
+
+/* Loop: 4 rows of B (kept in L1 for a K block) against every pair of rows of A. */
+#define DEFINE_DOT(NAME, T, VEC, KD)                                                           \
+    RNNC_INLINE RNNC_TARGET_AVX2 void NAME##_tile(const int MB, const int NB, int64_t kd,      \
+                                                  const T *a, int64_t lda, const T *b,         \
+                                                  int64_t ldb, T *c, int64_t ldc, T alpha,     \
+                                                  T beta)                                      \
+    {                                                                                          \
+        VEC acc[2][4];                                                                         \
+        dot_tile_##NAME(MB, NB, kd, a, lda, b, ldb, acc);                                      \
+        dot_store_##NAME(MB, NB, acc, c, ldc, alpha, beta);                                    \
+    }                                                                                          \
+    static RNNC_TARGET_AVX2 void dot_##NAME(int64_t M, int64_t n, int64_t K, const void *Av,  \
+                                            int64_t lda, const void *Bv, int64_t ldb, void *Cv, \
+                                            int64_t ldc, double alpha_d, double beta_d)        \
+    {                                                                                          \
+        const T *A = Av, *B = Bv;                                                              \
+        T *C = Cv, alpha = (T)alpha_d;                                                         \
+        for (int64_t j0 = 0; j0 < n; j0 += 4) {                                                \
+            int nb = (int)(n - j0 < 4 ? n - j0 : 4);                                           \
+            for (int64_t p0 = 0; p0 < K; p0 += KD) {                                           \
+                int64_t kd = K - p0 < KD ? K - p0 : KD;                                        \
+                T beta = p0 == 0 ? (T)beta_d : (T)1;                                           \
+                const T *b = B + j0 * ldb + p0;                                                \
+                for (int64_t i0 = 0; i0 < M; i0 += 2) {                                        \
+                    const T *a = A + i0 * lda + p0;                                            \
+                    T *c = C + i0 * ldc + j0;                                                  \
+                    int two = M - i0 >= 2;                                                     \
+                    if (nb == 4 && two) NAME##_tile(2, 4, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
+                    else if (nb == 4) NAME##_tile(1, 4, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
+                    else if (two) NAME##_tile(2, nb, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
+                    else NAME##_tile(1, nb, kd, a, lda, b, ldb, c, ldc, alpha, beta);          \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+DEFINE_DOT(f32, float, __m256, 1024)
+DEFINE_DOT(f64, double, __m256d, 512)
+
+/* ------------------------------------------------- transposing pack of B */
+
+RNNC_INLINE RNNC_TARGET_AVX2 void transpose8_f32(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i + 0] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int m = 0; m < 4; m++) {
+        r[m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x20);
+        r[4 + m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x31);
+    }
+}
+
+RNNC_INLINE RNNC_TARGET_AVX2 void transpose4_f64(__m256d r[4])
+{
+    __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/* As in gemm_avx512.c, with VL x VL register transposes. */
+#define DEFINE_PACK_BT(NAME, T, VEC, VL, MASKLOAD, TAILMASK, STOREU, ZERO, TRANSPOSE)         \
+    static RNNC_TARGET_AVX2 void NAME(void *dstv, const void *Bv, int64_t ldb, int64_t p0,    \
+                                      int64_t kc, int64_t j0, int64_t nc, int64_t NR)         \
+    {                                                                                         \
+        T *dst = dstv;                                                                        \
+        const T *B = Bv;                                                                      \
+        for (int64_t q0 = 0; q0 < nc; q0 += NR) {                                             \
+            int64_t w = nc - q0 < NR ? nc - q0 : NR, wp = (w + VL - 1) / VL * VL;             \
+            T *d = dst + q0 * kc;                                                             \
+            for (int64_t jj0 = 0; jj0 < w; jj0 += VL) {                                       \
+                int rows = (int)(w - jj0 < VL ? w - jj0 : VL);                                \
+                const T *src = B + (j0 + q0 + jj0) * ldb + p0;                                \
+                for (int64_t k0 = 0; k0 < kc; k0 += VL) {                                     \
+                    int kn = (int)(kc - k0 < VL ? kc - k0 : VL);                              \
+                    __m256i km = TAILMASK(kn);                                                \
+                    VEC r[VL];                                                                \
+                    for (int i = 0; i < VL; i++)                                              \
+                        r[i] = i < rows ? MASKLOAD(src + i * ldb + k0, km) : ZERO();          \
+                    TRANSPOSE(r);                                                             \
+                    for (int c = 0; c < kn; c++) STOREU(d + (k0 + c) * wp + jj0, r[c]);       \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+DEFINE_PACK_BT(pack_bt_f32, float, __m256, 8, _mm256_maskload_ps, tail_mask_f32,
+               _mm256_storeu_ps, _mm256_setzero_ps, transpose8_f32)
+DEFINE_PACK_BT(pack_bt_f64, double, __m256d, 4, _mm256_maskload_pd, tail_mask_f64,
+               _mm256_storeu_pd, _mm256_setzero_pd, transpose4_f64)
+
 const rnnc_gemm_kernels rnnc_gemm_avx2_f32 = {
     .isa = RNNC_ISA_AVX2, .dt = RNNC_F32, .mr = 6, .vl = 8, .nv = 2,
     .kc = 384, .nc = 1024,
-    .kernel = kernel_f32, .gemv_n = gemv_n_f32, .gemv_t = gemv_t_f32};
+    .kernel = kernel_f32, .gemv_n = gemv_n_f32, .gemv_t = gemv_t_f32, .dot = dot_f32,
+    .pack_bt = pack_bt_f32};
 
 const rnnc_gemm_kernels rnnc_gemm_avx2_f64 = {
     .isa = RNNC_ISA_AVX2, .dt = RNNC_F64, .mr = 6, .vl = 4, .nv = 2,
     .kc = 256, .nc = 768,
-    .kernel = kernel_f64, .gemv_n = gemv_n_f64, .gemv_t = gemv_t_f64};
+    .kernel = kernel_f64, .gemv_n = gemv_n_f64, .gemv_t = gemv_t_f64, .dot = dot_f64,
+    .pack_bt = pack_bt_f64};
 
 #endif /* RNNC_X86 */
