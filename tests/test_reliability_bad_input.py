@@ -478,6 +478,8 @@ def test_recurrent_layers_check_their_arguments(cls):
     else:
         raises(ValueError, r"h0 must have shape \(num_layers\*D, B, R\) = \(1, 3, 5\)", m, x, np.zeros((1, 2, H), np.float32))
         raises(TypeError, rf"{n}: h0 must be a numpy.ndarray", m, x, [[0.0]])
+    m.weight_hh_l0.data[0, 0] = np.nan  # a parameter gone bad (e.g. a diverged update)
+    raises(ValueError, rf"{n.lower() if n != 'RNN' else 'rnn'}_forward\(\): weights\['weight_hh_l0'\] contains NaN or inf", m, x)
     for kw, msg in [(dict(num_layers=0), "num_layers must be an integer >= 1"),
                     (dict(dropout=1.0), r"dropout must be a number in \[0, 1\)"),
                     (dict(dropout=float("nan")), r"dropout must be a number in \[0, 1\)"),
