@@ -105,6 +105,11 @@ static void pack_b(const rnnc_gemm_kernels *kt, void *dst, const void *B, int64_
 /* Pack op(A)[i0:i0+mc, p0:p0+kc] of a transposed A (op(A)(i, k) = A[k*lda + i]) into
  * slivers of MR rows: sliver s at dst + s*MR*kc as [kc][w], w = min(MR, rows left).
  * Each row of A is read contiguously; the slivers then stream densely from cache. */
+/* copy whole slivers of a constant width W (the compiler turns each into vector moves) */
+#define PACK_AT_SLIVERS(T, W)                                                             \
+    for (; s0 + (W) <= mc; s0 += (W)) {                                                  \
+        memcpy(dst + s0 * kc + k * (W), row + s0, sizeof(T) * (size_t)(W));              \
+    }
 #define DEFINE_PACK_AT(SFX, T)                                                          \
     static void pack_at_##SFX(T *dst, const T *A, int64_t lda, int64_t i0, int64_t mc,   \
                               int64_t p0, int64_t kc, int64_t MR)                        \
@@ -112,10 +117,10 @@ static void pack_b(const rnnc_gemm_kernels *kt, void *dst, const void *B, int64_
         for (int64_t k = 0; k < kc; k++) {                                               \
             const T *row = A + (p0 + k) * lda + i0;                                      \
             int64_t s0 = 0;                                                              \
-            for (; s0 + MR <= mc; s0 += MR) {                                            \
-                T *d = dst + s0 * kc + k * MR;                                           \
-                for (int64_t i = 0; i < MR; i++) d[i] = row[s0 + i];                     \
-            }                                                                            \
+            if (MR == 8) PACK_AT_SLIVERS(T, 8)                                            \
+            else if (MR == 6) PACK_AT_SLIVERS(T, 6)                                       \
+            else if (MR == 4) PACK_AT_SLIVERS(T, 4)                                       \
+            else PACK_AT_SLIVERS(T, MR)                                                  \
             if (s0 < mc) {                                                               \
                 int64_t w = mc - s0;                                                     \
                 T *d = dst + s0 * kc + k * w;                                            \
