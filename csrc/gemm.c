@@ -313,8 +313,16 @@ static rnnc_status run_gemm(gemm_args *g)
 {
     const int64_t NR = (int64_t)g->kt->nv * g->kt->vl, MR = g->kt->mr;
     int64_t nunits = (g->N + NR - 1) / NR, munits = (g->M + MR - 1) / MR;
-    /* split the columns unless C is too narrow for every thread to get two panels */
-    g->split_n = g->packed || nunits >= 2 * (int64_t)rnnc_get_num_threads() || nunits >= munits;
+    /* Each thread packs what it reads of the operand the split does not cut: splitting
+     * the columns repeats the packing of a transposed A in every thread, splitting the
+     * rows repeats the packing of B.  Split where less is repeated, as long as every
+     * thread gets two panels (a pre-packed B is always split by columns). */
+    int64_t nt_max = rnnc_get_num_threads();
+    double dup_n = g->ta ? (double)g->M * g->K : 0.0;
+    double dup_m = g->tb || g->M > DIRECT_B_MAX_ROWS ? (double)g->K * g->N : 0.0;
+    int cols_ok = nunits >= 2 * nt_max, rows_ok = munits >= 2 * nt_max;
+    g->split_n = g->packed || (cols_ok && (dup_n <= dup_m || !rows_ok)) ||
+                 (!cols_ok && !rows_ok && nunits >= munits);
     int nt = threads_for(2.0 * g->M * g->N * g->K, g->split_n ? nunits : munits);
     atomic_init(&g->status, RNNC_OK);
     rnnc_parallel_region(nt, gemm_region, g, g->dt == RNNC_F32 ? RNNC_PAR_FTZ : 0);
