@@ -24,6 +24,8 @@
 #include <string.h>
 
 #include "rnn_internal.h"
+#include "gemm.h"
+#include "threads.h"
 
 /* More layers than anyone stacks; keeps the layout walk (O(L) per lookup) cheap. */
 #define RNNC_MAX_LAYERS 4096

@@ -81,4 +81,45 @@ static inline int rnnc_step_valid(const int64_t *lengths, int64_t b, int64_t t)
 RNNC_CELL_PROTOTYPES(float, f32)
 RNNC_CELL_PROTOTYPES(double, f64)
 
+/* ---------------------------------------------------- unit-slice kernels
+ * (rnn_units.c) The gate math of n consecutive hidden units (a thread's slice) of
+ * B rows of one step; `isa` picks the fp32 SIMD path (rnnc_isa value; fp64 is
+ * portable C).  Every pointer is already offset to the slice's first unit:
+ *   xg, gates, dA, dAx, dAh   gate q of row b at p[b*ldx + q*H + j]  (ldx = G*H)
+ *   hp                        gate q of row b at hp[b*ldh + q*hgs + j] (the tile
+ *                             h_prev @ W_hh^T of the slice, without bias)
+ *   bh                        gate q at bh[q*H + j] (b_hh; zeros when absent)
+ *   c_prev, c_new, h_prev, h_new, hn_pre, dm, dc, dhv, dh_prev   p[b*lds + j]
+ * Forward: xg in: input projection W_ih x + b_ih; out: the gate activations (as the
+ * full-row kernels above).  Backward: as the full-row kernels; invalid rows get zero
+ * gate gradients (GRU: dh_prev = dh on them; LSTM: dc unchanged). */
+#define RNNC_UNIT_PROTOTYPES(real, SFX)                                                       \
+    void rnnc_lstm_units_forward_##SFX(int isa, int64_t B, int64_t n, int64_t H, real *xg,    \
+                                       int64_t ldx, const real *hp, int64_t ldh, int64_t hgs, \
+                                       const real *bh, const real *c_prev, real *c_new,       \
+                                       real *h_new, int64_t lds);                             \
+    void rnnc_gru_units_forward_##SFX(int isa, int64_t B, int64_t n, int64_t H, real *xg,     \
+                                      int64_t ldx, const real *hp, int64_t ldh, int64_t hgs,  \
+                                      const real *bh, const real *h_prev, real *h_new,        \
+                                      real *hn_pre, int64_t lds);                             \
+    void rnnc_rnn_units_forward_##SFX(int isa, int relu, int64_t B, int64_t n, int64_t H,     \
+                                      real *xg, int64_t ldx, const real *hp, int64_t ldh,     \
+                                      int64_t hgs, const real *bh, real *h_new, int64_t lds); \
+    void rnnc_lstm_units_backward_##SFX(int isa, int64_t B, int64_t n, int64_t H,             \
+                                        const real *gates, int64_t ldx, const real *c_prev,   \
+                                        const real *c_new, const real *dm, real *dc,          \
+                                        real *dA, int64_t lds, const int64_t *lengths,        \
+                                        int64_t t);                                           \
+    void rnnc_gru_units_backward_##SFX(int64_t B, int64_t n, int64_t H, const real *gates,    \
+                                       int64_t ldx, const real *hn_pre, const real *h_prev,   \
+                                       const real *dhv, real *dAx, real *dAh, real *dh_prev,  \
+                                       int64_t lds, const int64_t *lengths, int64_t t);       \
+    void rnnc_rnn_units_backward_##SFX(int relu, int64_t B, int64_t n, int64_t H,             \
+                                       const real *gates, int64_t ldx, const real *dhv,       \
+                                       real *dA, int64_t lds, const int64_t *lengths,         \
+                                       int64_t t);
+
+RNNC_UNIT_PROTOTYPES(float, f32)
+RNNC_UNIT_PROTOTYPES(double, f64)
+
 #endif /* RNNC_RNN_INTERNAL_H */

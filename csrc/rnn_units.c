@@ -1,0 +1,372 @@
+/*
+ * rnn_units.c -- the per-step gate math of RNN, LSTM and GRU cells on a SLICE of
+ * hidden units, vectorised and dispatched (AVX-512 / AVX2+FMA / portable C for fp32;
+ * portable C for fp64).  The fused time loop (rnn_driver.inc) gives every thread a
+ * fixed slice of units; the thread computes its slice of the hidden projection into
+ * a small private tile and applies these kernels to it while it is hot.
+ * Contracts: rnn_internal.h (section "unit-slice kernels").
+ *
+ * The body of every kernel is written once (the *_BODY macros below) over a tiny
+ * vector vocabulary -- V, LD, ST, ADD, SUB, MUL, SIG, TANH, RELU, SET1 -- and
+ * instantiated for 16-lane AVX-512, 8-lane AVX2 and 1-lane scalar code.  Tails
+ * shorter than a vector use masked loads and stores, so every unit of a slice goes
+ * through the same arithmetic whatever the slice boundaries are: the results do not
+ * depend on the thread count.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "rnn_internal.h"
+#include "simd_math.h"
+
+/* ------------------------------------------------------------ kernel bodies
+ * Loop over B rows and units j in [0, n) in steps of VL; MASK_FOR(k) sets the lane
+ * mask for k remaining units.  Addressing (all pointers already offset to the
+ * slice's first unit): gate q of row b at  x[b*ldx + q*H + j]  (projection/gates,
+ * gradient arrays: gate stride H, row stride ldx), hp[b*ldh + q*hgs + j] (the
+ * slice's private tile), bias bh[q*H + j]; states at s[b*lds + j]. */
+
+#define LSTM_FWD_BODY                                                                   \
+    for (int64_t b = 0; b < B; b++) {                                                   \
+        real *x = xg + b * ldx;                                                         \
+        const real *h = hp + b * ldh;                                                   \
+        const real *cp = c_prev + b * lds;                                              \
+        real *cn = c_new + b * lds, *hn = h_new + b * lds;                              \
+        for (int64_t j = 0; j < n; j += VL) {                                           \
+            MASK_FOR(n - j);                                                            \
+            V i = SIG(ADD(LD(x + j), ADD(LD(h + j), LD(bh + j))));                      \
+            V f = SIG(ADD(LD(x + H + j), ADD(LD(h + hgs + j), LD(bh + H + j))));        \
+            V g = TANH(ADD(LD(x + 2 * H + j), ADD(LD(h + 2 * hgs + j), LD(bh + 2 * H + j)))); \
+            V o = SIG(ADD(LD(x + 3 * H + j), ADD(LD(h + 3 * hgs + j), LD(bh + 3 * H + j)))); \
+            ST(x + j, i);                                                               \
+            ST(x + H + j, f);                                                           \
+            ST(x + 2 * H + j, g);                                                       \
+            ST(x + 3 * H + j, o);                                                       \
+            V c = ADD(MUL(f, LD(cp + j)), MUL(i, g)); /* c' = f*c + i*g */              \
+            ST(cn + j, c);                                                              \
+            ST(hn + j, MUL(o, TANH(c))); /* h' = o * tanh(c') */                        \
+        }                                                                               \
+    }
+
+#define GRU_FWD_BODY                                                                    \
+    for (int64_t b = 0; b < B; b++) {                                                   \
+        real *x = xg + b * ldx;                                                         \
+        const real *h = hp + b * ldh;                                                   \
+        const real *hprev = h_prev + b * lds;                                           \
+        real *hnew = h_new + b * lds, *hsave = hn_pre ? hn_pre + b * lds : NULL;        \
+        for (int64_t j = 0; j < n; j += VL) {                                           \
+            MASK_FOR(n - j);                                                            \
+            V r = SIG(ADD(LD(x + j), ADD(LD(h + j), LD(bh + j))));                      \
+            V z = SIG(ADD(LD(x + H + j), ADD(LD(h + hgs + j), LD(bh + H + j))));        \
+            V hnv = ADD(LD(h + 2 * hgs + j), LD(bh + 2 * H + j)); /* W_hn h + b_hn */    \
+            V nn = TANH(ADD(LD(x + 2 * H + j), MUL(r, hnv)));                           \
+            ST(x + j, r);                                                               \
+            ST(x + H + j, z);                                                           \
+            ST(x + 2 * H + j, nn);                                                      \
+            if (hsave) ST(hsave + j, hnv);                                              \
+            /* h' = (1 - z) * n + z * h */                                              \
+            ST(hnew + j, ADD(MUL(SUB(SET1(1), z), nn), MUL(z, LD(hprev + j))));         \
+        }                                                                               \
+    }
+
+#define RNN_FWD_BODY                                                                    \
+    for (int64_t b = 0; b < B; b++) {                                                   \
+        real *x = xg + b * ldx;                                                         \
+        const real *h = hp + b * ldh;                                                   \
+        real *hnew = h_new + b * lds;                                                   \
+        for (int64_t j = 0; j < n; j += VL) {                                           \
+            MASK_FOR(n - j);                                                            \
+            V a = ADD(LD(x + j), ADD(LD(h + j), LD(bh + j)));                           \
+            V v = relu ? RELU(a) : TANH(a);                                             \
+            ST(x + j, v);                                                               \
+            ST(hnew + j, v);                                                            \
+        }                                                                               \
+    }
+
+/* Backward.  Invalid rows (t >= lengths[b]) get zero gate gradients; the driver
+ * passes their state gradients through. */
+#define LSTM_BWD_BODY                                                                   \
+    for (int64_t b = 0; b < B; b++) {                                                   \
+        const real *gt = gates + b * ldx;                                               \
+        real *da = dA + b * ldx;                                                        \
+        if (!rnnc_step_valid(lengths, b, t)) {                                          \
+            for (int q = 0; q < 4; q++) memset(da + q * H, 0, (size_t)n * sizeof(real)); \
+            continue;                                                                   \
+        }                                                                               \
+        const real *cp = c_prev + b * lds, *cn = c_new + b * lds, *dmb = dm + b * lds; \
+        real *dcb = dc + b * lds;                                                       \
+        for (int64_t j = 0; j < n; j += VL) {                                           \
+            MASK_FOR(n - j);                                                            \
+            V i = LD(gt + j), f = LD(gt + H + j), g = LD(gt + 2 * H + j);               \
+            V o = LD(gt + 3 * H + j), dmv = LD(dmb + j);                                \
+            V tc = TANH(LD(cn + j));                                                    \
+            V one = SET1(1);                                                            \
+            /* h' = o * tanh(c'): dc' = carried dc + dh * o * (1 - tanh^2) */           \
+            V dcn = ADD(LD(dcb + j), MUL(MUL(dmv, o), SUB(one, MUL(tc, tc))));          \
+            ST(da + j, MUL(MUL(dcn, g), MUL(i, SUB(one, i))));             /* di */     \
+            ST(da + H + j, MUL(MUL(dcn, LD(cp + j)), MUL(f, SUB(one, f)))); /* df */    \
+            ST(da + 2 * H + j, MUL(MUL(dcn, i), SUB(one, MUL(g, g))));     /* dg */     \
+            ST(da + 3 * H + j, MUL(MUL(dmv, tc), MUL(o, SUB(one, o))));    /* do */     \
+            ST(dcb + j, MUL(dcn, f)); /* dc_prev = dc' * f */                           \
+        }                                                                               \
+    }
+
+#define GRU_BWD_BODY                                                                    \
+    for (int64_t b = 0; b < B; b++) {                                                   \
+        const real *gt = gates + b * ldx;                                               \
+        real *dx = dAx + b * ldx, *dh = dAh + b * ldx;                                  \
+        const real *dhb = dhv + b * lds;                                                \
+        real *dhp = dh_prev + b * lds;                                                  \
+        if (!rnnc_step_valid(lengths, b, t)) {                                          \
+            for (int q = 0; q < 3; q++) {                                               \
+                memset(dx + q * H, 0, (size_t)n * sizeof(real));                        \
+                memset(dh + q * H, 0, (size_t)n * sizeof(real));                        \
+            }                                                                           \
+            memcpy(dhp, dhb, (size_t)n * sizeof(real));                                 \
+            continue;                                                                   \
+        }                                                                               \
+        const real *hn = hn_pre + b * lds, *hprev = h_prev + b * lds;                   \
+        for (int64_t j = 0; j < n; j += VL) {                                           \
+            MASK_FOR(n - j);                                                            \
+            V r = LD(gt + j), z = LD(gt + H + j), nn = LD(gt + 2 * H + j), d = LD(dhb + j); \
+            V one = SET1(1);                                                            \
+            /* h' = (1-z)*n + z*h */                                                    \
+            V dn = MUL(d, SUB(one, z));                                                 \
+            V dz = MUL(d, SUB(LD(hprev + j), nn));                                      \
+            V dan = MUL(dn, SUB(one, MUL(nn, nn)));                /* through tanh */   \
+            V dar = MUL(MUL(dan, LD(hn + j)), MUL(r, SUB(one, r))); /* r scales W_hn h */ \
+            V daz = MUL(dz, MUL(z, SUB(one, z)));                  /* through sigmoid */ \
+            ST(dx + j, dar);                                                            \
+            ST(dx + H + j, daz);                                                        \
+            ST(dx + 2 * H + j, dan);                                                    \
+            ST(dh + j, dar);                                                            \
+            ST(dh + H + j, daz);                                                        \
+            ST(dh + 2 * H + j, MUL(dan, r));                                            \
+            ST(dhp + j, MUL(d, z));                                                     \
+        }                                                                               \
+    }
+
+#define RNN_BWD_BODY                                                                    \
+    for (int64_t b = 0; b < B; b++) {                                                   \
+        const real *hb = gates + b * ldx, *dhb = dhv + b * lds;                         \
+        real *da = dA + b * ldx;                                                        \
+        if (!rnnc_step_valid(lengths, b, t)) {                                          \
+            memset(da, 0, (size_t)n * sizeof(real));                                    \
+            continue;                                                                   \
+        }                                                                               \
+        for (int64_t j = 0; j < n; j += VL) {                                           \
+            MASK_FOR(n - j);                                                            \
+            V h = LD(hb + j), d = LD(dhb + j);                                          \
+            /* relu: pass where h' > 0; tanh: 1 - h'^2 */                               \
+            ST(da + j, relu ? RELU_GRAD(h, d) : MUL(d, SUB(SET1(1), MUL(h, h))));       \
+        }                                                                               \
+    }
+
+/* The argument lists (see rnn_internal.h). */
+#define LSTM_FWD_ARGS(real)                                                             \
+    int64_t B, int64_t n, int64_t H, real *xg, int64_t ldx, const real *hp, int64_t ldh, \
+        int64_t hgs, const real *bh, const real *c_prev, real *c_new, real *h_new, int64_t lds
+#define GRU_FWD_ARGS(real)                                                              \
+    int64_t B, int64_t n, int64_t H, real *xg, int64_t ldx, const real *hp, int64_t ldh, \
+        int64_t hgs, const real *bh, const real *h_prev, real *h_new, real *hn_pre, int64_t lds
+#define RNN_FWD_ARGS(real)                                                              \
+    int relu, int64_t B, int64_t n, int64_t H, real *xg, int64_t ldx, const real *hp,   \
+        int64_t ldh, int64_t hgs, const real *bh, real *h_new, int64_t lds
+#define LSTM_BWD_ARGS(real)                                                             \
+    int64_t B, int64_t n, int64_t H, const real *gates, int64_t ldx, const real *c_prev, \
+        const real *c_new, const real *dm, real *dc, real *dA, int64_t lds,             \
+        const int64_t *lengths, int64_t t
+#define GRU_BWD_ARGS(real)                                                              \
+    int64_t B, int64_t n, int64_t H, const real *gates, int64_t ldx, const real *hn_pre, \
+        const real *h_prev, const real *dhv, real *dAx, real *dAh, real *dh_prev,       \
+        int64_t lds, const int64_t *lengths, int64_t t
+#define RNN_BWD_ARGS(real)                                                              \
+    int relu, int64_t B, int64_t n, int64_t H, const real *gates, int64_t ldx,          \
+        const real *dhv, real *dA, int64_t lds, const int64_t *lengths, int64_t t
+
+/* ------------------------------------------------------------- scalar code */
+
+#define V real
+#define VL 1
+#define MASK_FOR(k) (void)0
+#define LD(p) (*(p))
+#define ST(p, v) (*(p) = (v))
+#define ADD(a, b) ((a) + (b))
+#define SUB(a, b) ((a) - (b))
+#define MUL(a, b) ((a) * (b))
+#define SET1(c) ((real)(c))
+#define RELU(a) ((a) > 0 ? (a) : (real)0)
+#define RELU_GRAD(h, d) ((h) > 0 ? (d) : (real)0)
+
+#define real float
+#define SIG(a) (1.0f / (1.0f + expf(-(a))))
+#define TANH(a) tanhf(a)
+static void lstm_fwd_f32_c(LSTM_FWD_ARGS(float)) { LSTM_FWD_BODY }
+static void gru_fwd_f32_c(GRU_FWD_ARGS(float)) { GRU_FWD_BODY }
+static void rnn_fwd_f32_c(RNN_FWD_ARGS(float)) { RNN_FWD_BODY }
+static void lstm_bwd_f32_c(LSTM_BWD_ARGS(float)) { LSTM_BWD_BODY }
+#undef real
+#undef SIG
+#undef TANH
+
+#define real double
+#define SIG(a) (1.0 / (1.0 + exp(-(a))))
+#define TANH(a) tanh(a)
+static void lstm_fwd_f64_c(LSTM_FWD_ARGS(double)) { LSTM_FWD_BODY }
+static void gru_fwd_f64_c(GRU_FWD_ARGS(double)) { GRU_FWD_BODY }
+static void rnn_fwd_f64_c(RNN_FWD_ARGS(double)) { RNN_FWD_BODY }
+static void lstm_bwd_f64_c(LSTM_BWD_ARGS(double)) { LSTM_BWD_BODY }
+/* GRU and plain RNN backward have no transcendental: one scalar version per dtype,
+ * which the compiler vectorises */
+void rnnc_gru_units_backward_f64(GRU_BWD_ARGS(double)) { GRU_BWD_BODY }
+void rnnc_rnn_units_backward_f64(RNN_BWD_ARGS(double)) { RNN_BWD_BODY }
+#undef real
+#define real float
+void rnnc_gru_units_backward_f32(GRU_BWD_ARGS(float)) { GRU_BWD_BODY }
+void rnnc_rnn_units_backward_f32(RNN_BWD_ARGS(float)) { RNN_BWD_BODY }
+#undef real
+#undef SIG
+#undef TANH
+
+#undef V
+#undef VL
+#undef MASK_FOR
+#undef LD
+#undef ST
+#undef ADD
+#undef SUB
+#undef MUL
+#undef SET1
+#undef RELU
+#undef RELU_GRAD
+
+#if RNNC_X86
+
+/* ----------------------------------------------------------------- AVX-512 */
+
+#define real float
+#define V __m512
+#define VL 16
+#define MASK_FOR(k) const __mmask16 msk = (k) >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k)) - 1)
+#define LD(p) _mm512_maskz_loadu_ps(msk, (p))
+#define ST(p, v) _mm512_mask_storeu_ps((p), msk, (v))
+#define ADD(a, b) _mm512_add_ps((a), (b))
+#define SUB(a, b) _mm512_sub_ps((a), (b))
+#define MUL(a, b) _mm512_mul_ps((a), (b))
+#define SET1(c) _mm512_set1_ps((float)(c))
+#define SIG(a) rnnc_sigmoid_ps512(a)
+#define TANH(a) rnnc_tanh_ps512(a)
+#define RELU(a) _mm512_max_ps((a), _mm512_setzero_ps()) /* NaN -> 0, as a > 0 ? a : 0 */
+static RNNC_TARGET_AVX512 void lstm_fwd_f32_avx512(LSTM_FWD_ARGS(float)) { LSTM_FWD_BODY }
+static RNNC_TARGET_AVX512 void gru_fwd_f32_avx512(GRU_FWD_ARGS(float)) { GRU_FWD_BODY }
+static RNNC_TARGET_AVX512 void rnn_fwd_f32_avx512(RNN_FWD_ARGS(float)) { RNN_FWD_BODY }
+static RNNC_TARGET_AVX512 void lstm_bwd_f32_avx512(LSTM_BWD_ARGS(float)) { LSTM_BWD_BODY }
+#undef V
+#undef VL
+#undef MASK_FOR
+#undef LD
+#undef ST
+#undef ADD
+#undef SUB
+#undef MUL
+#undef SET1
+#undef SIG
+#undef TANH
+#undef RELU
+
+/* ------------------------------------------------------------ AVX2 + FMA */
+
+#define V __m256
+#define VL 8
+#define MASK_FOR(k)                                                                     \
+    const __m256i msk = _mm256_cmpgt_epi32(_mm256_set1_epi32((k) >= 8 ? 8 : (int)(k)),  \
+                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define LD(p) _mm256_maskload_ps((p), msk)
+#define ST(p, v) _mm256_maskstore_ps((p), msk, (v))
+#define ADD(a, b) _mm256_add_ps((a), (b))
+#define SUB(a, b) _mm256_sub_ps((a), (b))
+#define MUL(a, b) _mm256_mul_ps((a), (b))
+#define SET1(c) _mm256_set1_ps((float)(c))
+#define SIG(a) rnnc_sigmoid_ps256(a)
+#define TANH(a) rnnc_tanh_ps256(a)
+/* relu(NaN) = 0 like the scalar a > 0 ? a : 0 (max returns its second operand on NaN) */
+#define RELU(a) _mm256_max_ps((a), _mm256_setzero_ps())
+static RNNC_TARGET_AVX2 void lstm_fwd_f32_avx2(LSTM_FWD_ARGS(float)) { LSTM_FWD_BODY }
+static RNNC_TARGET_AVX2 void gru_fwd_f32_avx2(GRU_FWD_ARGS(float)) { GRU_FWD_BODY }
+static RNNC_TARGET_AVX2 void rnn_fwd_f32_avx2(RNN_FWD_ARGS(float)) { RNN_FWD_BODY }
+static RNNC_TARGET_AVX2 void lstm_bwd_f32_avx2(LSTM_BWD_ARGS(float)) { LSTM_BWD_BODY }
+#undef V
+#undef VL
+#undef MASK_FOR
+#undef LD
+#undef ST
+#undef ADD
+#undef SUB
+#undef MUL
+#undef SET1
+#undef SIG
+#undef TANH
+#undef RELU
+#undef real
+
+#endif /* RNNC_X86 */
+
+/* ---------------------------------------------------------------- dispatch */
+
+#if RNNC_X86
+#define DISPATCH_F32(isa, name, ...)                                                    \
+    do {                                                                                \
+        if ((isa) == RNNC_ISA_AVX512) name##_avx512(__VA_ARGS__);                       \
+        else if ((isa) == RNNC_ISA_AVX2) name##_avx2(__VA_ARGS__);                      \
+        else name##_c(__VA_ARGS__);                                                     \
+    } while (0)
+#else
+#define DISPATCH_F32(isa, name, ...) name##_c(__VA_ARGS__)
+#endif
+
+void rnnc_lstm_units_forward_f32(int isa, LSTM_FWD_ARGS(float))
+{
+    DISPATCH_F32(isa, lstm_fwd_f32, B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new,
+                 lds);
+}
+
+void rnnc_gru_units_forward_f32(int isa, GRU_FWD_ARGS(float))
+{
+    DISPATCH_F32(isa, gru_fwd_f32, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_prev, h_new, hn_pre,
+                 lds);
+}
+
+void rnnc_rnn_units_forward_f32(int isa, RNN_FWD_ARGS(float))
+{
+    DISPATCH_F32(isa, rnn_fwd_f32, relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds);
+}
+
+void rnnc_lstm_units_backward_f32(int isa, LSTM_BWD_ARGS(float))
+{
+    DISPATCH_F32(isa, lstm_bwd_f32, B, n, H, gates, ldx, c_prev, c_new, dm, dc, dA, lds,
+                 lengths, t);
+}
+
+void rnnc_lstm_units_forward_f64(int isa, LSTM_FWD_ARGS(double))
+{
+    (void)isa;
+    lstm_fwd_f64_c(B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new, lds);
+}
+
+void rnnc_gru_units_forward_f64(int isa, GRU_FWD_ARGS(double))
+{
+    (void)isa;
+    gru_fwd_f64_c(B, n, H, xg, ldx, hp, ldh, hgs, bh, h_prev, h_new, hn_pre, lds);
+}
+
+void rnnc_rnn_units_forward_f64(int isa, RNN_FWD_ARGS(double))
+{
+    (void)isa;
+    rnn_fwd_f64_c(relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds);
+}
+
+void rnnc_lstm_units_backward_f64(int isa, LSTM_BWD_ARGS(double))
+{
+    (void)isa;
+    lstm_bwd_f64_c(B, n, H, gates, ldx, c_prev, c_new, dm, dc, dA, lds, lengths, t);
+}
