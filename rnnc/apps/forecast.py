@@ -2,6 +2,7 @@
 
     python -m rnnc.apps.forecast                                   # sunspots, next year
     python -m rnnc.apps.forecast --mode many_to_many               # a prediction at every step
+    python -m rnnc.apps.forecast --mode seq2seq --horizon 10       # encoder-decoder, 10 years ahead
     python -m rnnc.apps.forecast --dataset macrodata               # multivariate: 6 series -> inflation
     python -m rnnc.apps.forecast --csv data.csv --columns load,temp --target load --time-column date
 
@@ -13,6 +14,11 @@ holds its target.
   many_to_one   (B, W, F) -> LSTM -> last step -> Linear -> the next value (B, Ft)
   many_to_many  (B, W, F) -> LSTM -> Linear at every step -> the next value after every
                 step (B, W, Ft); evaluated at the window's last step, like many_to_one.
+  seq2seq       encoder-decoder: an encoder LSTM reads the window and hands its final
+                state to a decoder LSTM that emits the next --horizon values one at a
+                time, each fed back in as its next input (trained with teacher forcing:
+                the true previous value is fed instead).  Compared with repeating the
+                last value for the whole horizon.
 
 The yardstick is the naive forecast "next value = last value".  The test-set RMSE and
 MAE of both (in the data's own units) are printed, and a plot is saved (PNG): the whole
@@ -36,13 +42,14 @@ import sys
 import numpy as np
 
 from rnnc.layers import LastStep, Linear, Sequential
+from rnnc.module import Module
 from rnnc.losses import MSELoss
 from rnnc.optim import Adam
 from rnnc.recurrent import GRU, LSTM, RNN
 from rnnc.training import EarlyStopping, fit, predict
 
 DEFAULT_OUT = "rnnc_forecast"
-MODES = ("many_to_one", "many_to_many")
+MODES = ("many_to_one", "many_to_many", "seq2seq")
 # level series of macrodata become growth rates (100 * diff log); the others are rates already
 MACRO_LEVELS = {"realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "pop"}
 MACRO_DEFAULT = ("realgdp", "realcons", "realinv", "unemp", "infl", "tbilrate")
@@ -100,8 +107,86 @@ def make_windows(scaled: np.ndarray, window: int, mode: str, targets, n_train: i
     return parts
 
 
+def make_seq2seq_windows(scaled: np.ndarray, window: int, horizon: int, targets, n_train: int,
+                         n_val: int):
+    """Encoder inputs X (K, W, F) and the next `horizon` target values Y (K, horizon, Ft)
+    per part; a window belongs to a part when all its targets lie in it.  Also returns
+    the index of each window's first target step (K,)."""
+    N = len(scaled)
+    starts = np.arange(N - window - horizon + 1)                      # (K,)
+    X = scaled[starts[:, None] + np.arange(window)]                   # (K, W, F)
+    Y = scaled[starts[:, None] + window + np.arange(horizon)][:, :, targets]  # (K, horizon, Ft)
+    t0 = starts + window
+    bounds = [(window, n_train), (n_train, n_train + n_val), (n_train + n_val, N)]
+    parts = []
+    for lo, hi in bounds:
+        sel = (t0 >= lo) & (t0 + horizon - 1 < hi)
+        parts.append((X[sel].astype(np.float32), Y[sel].astype(np.float32), t0[sel]))
+    return parts
+
+
 # ------------------------------------------------------------------------------ model
-def build_model(n_features: int, n_targets: int, cfg: dict) -> Sequential:
+class EncoderDecoder(Module):
+    """Sequence-to-sequence model: an encoder reads the input window (many-to-one: only
+    its final state is used), a decoder starts from that state and produces the output
+    sequence one step at a time (one-to-many).
+
+    forward((x_enc (B, W, F), x_dec (B, S, Ft))) -> (B, S, Ft): the decoder reads x_dec,
+    the previous target values (teacher forcing), and predicts the next ones.
+    backward(d_out) sends the gradient through the decoder into the encoder's final
+    state, and through the encoder's steps (BPTT across both).
+    generate(x_enc, first (B, 1, Ft), steps) -> (B, steps, Ft): autoregressive decoding,
+    each prediction fed back in as the next decoder input.
+    """
+
+    def __init__(self, cell: str, n_features: int, n_targets: int, hidden: int, layers: int = 1,
+                 seed: int = 0, dtype=np.float32):
+        super().__init__()
+        layer = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell]
+        kw = dict(num_layers=layers, batch_first=True, dtype=dtype)
+        self.encoder = layer(n_features, hidden, seed=seed, **kw)
+        self.decoder = layer(n_targets, hidden, seed=seed + 1, **kw)
+        self.head = Linear(hidden, n_targets, seed=seed + 2, dtype=dtype)
+
+    def forward(self, inputs):
+        x_enc, x_dec = inputs
+        _, state = self.encoder(x_enc)              # the summary of the window: (h_n[, c_n])
+        out, _ = self.decoder(x_dec, state)         # (B, S, hidden), starting from that state
+        return self.head(out)                       # (B, S, Ft)
+
+    def backward(self, d_out):
+        d_dec = self.head.backward(d_out)
+        _, d_state = self.decoder.backward(d_dec)   # gradient w.r.t. the decoder's initial state
+        self.encoder.backward(None, d_state)        # = the encoder's final state; its outputs unused
+        return None
+
+    def generate(self, x_enc, first, steps: int) -> np.ndarray:
+        was_training = self.training
+        self.eval()
+        try:
+            _, state = self.encoder(x_enc)
+            y, outs = first, []
+            for _ in range(steps):
+                out, state = self.decoder(y, state)  # one step, carrying the state
+                y = self.head(out)                   # (B, 1, Ft): the prediction is the next input
+                outs.append(y)
+        finally:
+            self.train(was_training)
+        return np.concatenate(outs, axis=1)
+
+
+def teacher_forcing_collate(target_cols):
+    """collate for fit: decoder inputs = [last observed target, y_0, ..., y_{S-2}]."""
+    def collate(xs, ys):
+        last = xs[:, -1:, target_cols]                        # (B, 1, Ft)
+        x_dec = np.concatenate([last, ys[:, :-1]], axis=1)    # (B, S, Ft)
+        return (xs, x_dec), ys, None
+    return collate
+
+
+def build_model(n_features: int, n_targets: int, cfg: dict):
+    if cfg["mode"] == "seq2seq":
+        return EncoderDecoder(cfg["cell"], n_features, n_targets, cfg["hidden"], cfg["layers"], cfg["seed"])
     layer = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cfg["cell"]]
     rec = layer(n_features, cfg["hidden"], num_layers=cfg["layers"], batch_first=True, seed=cfg["seed"])
     head = Linear(cfg["hidden"], n_targets, seed=cfg["seed"] + 1)
@@ -173,6 +258,39 @@ def plot(path, time, values, target_name, parts_idx, preds, naive, truth, recurs
     return path
 
 
+def plot_seq2seq(path, time, values, target_name, starts, pred, per_step, naive_step, title=""):
+    """Forecast trajectories from non-overlapping test windows, and RMSE by steps ahead."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    horizon = pred.shape[1]
+    fig, axes = plt.subplots(2, 1, figsize=(11, 7.5))
+    ax = axes[0]
+    lo = max(starts[0] - 3 * horizon, 0)
+    ax.plot(time[lo:], values[lo:], "k.-", lw=1, label=f"{target_name} (data)")
+    for n, k in enumerate(range(0, len(starts), horizon)):  # one trajectory every `horizon` steps
+        t = starts[k] + np.arange(horizon)
+        ax.plot(time[t], pred[k], color="tab:red", lw=1.8, label="encoder-decoder forecast" if n == 0 else None)
+        ax.plot(time[t[0]], pred[k, 0], "o", color="tab:red", ms=4)
+    ax.axvspan(time[starts[0]], time[-1], color="tab:red", alpha=0.06)
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    ax = axes[1]
+    steps = np.arange(1, horizon + 1)
+    ax.plot(steps, per_step, "o-", color="tab:red", label="encoder-decoder")
+    ax.plot(steps, naive_step, "s--", color="tab:blue", label="naive: last value repeated")
+    ax.set_xlabel("steps ahead")
+    ax.set_ylabel("test RMSE")
+    ax.set_title("error by forecast distance")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 # -------------------------------------------------------------------------------- run
 def run(cfg: dict, progress: bool = False, log=print) -> dict:
     from rnnc.datasets import StandardScaler
@@ -185,6 +303,9 @@ def run(cfg: dict, progress: bool = False, log=print) -> dict:
         raise ValueError(f"{N} steps leave too little training data for --window {cfg['window']}")
     scaler = StandardScaler().fit(values[:n_train])        # statistics of the training part only
     scaled = scaler.transform(values)
+    if cfg["mode"] == "seq2seq":
+        return _run_seq2seq(cfg, values, scaled, scaler, columns, time, targets, what,
+                            (n_train, n_val), progress, log)
     (Xtr, Ytr, _), (Xva, Yva, iva), (Xte, Yte, ite) = make_windows(
         scaled, cfg["window"], cfg["mode"], targets, n_train, n_val)
     tcol = targets[0]
@@ -237,6 +358,56 @@ def run(cfg: dict, progress: bool = False, log=print) -> dict:
     return res
 
 
+def _run_seq2seq(cfg, values, scaled, scaler, columns, time, targets, what, sizes, progress, log):
+    """The encoder-decoder mode of run(): multi-step forecasts of the next `horizon` values."""
+    horizon = cfg["horizon"]
+    (Xtr, Ytr, _), (Xva, Yva, _), (Xte, Yte, ite) = make_seq2seq_windows(
+        scaled, cfg["window"], horizon, targets, *sizes)
+    tcol = targets[0]
+    tname = columns[tcol]
+    log(f"data: {what}, {len(values)} steps, columns {list(columns)}; target {tname!r}; "
+        f"{len(Xtr)} train / {len(Xva)} val / {len(Xte)} test windows of {cfg['window']} steps, "
+        f"forecasting {horizon} steps ahead (encoder-decoder)")
+    if min(len(Xtr), len(Xva), len(Xte)) == 0:
+        raise ValueError(f"--horizon {horizon} is too long for this series' validation/test parts")
+    model = build_model(values.shape[1], len(targets), cfg)
+    history = fit(model, (Xtr, Ytr), MSELoss(), Adam(model.parameters(), lr=cfg["lr"]),
+                  epochs=cfg["epochs"], batch_size=cfg["batch_size"], val_data=(Xva, Yva),
+                  seed=cfg["seed"], clip_grad_norm=cfg["clip"], metrics=(), progress=progress,
+                  collate=teacher_forcing_collate(targets),
+                  early_stopping=EarlyStopping(monitor="val_loss", patience=cfg["patience"]))
+    best = int(np.argmin(history.history["val_loss"]))
+    log(f"trained {len(history.epoch)} epochs; best validation MSE (teacher forcing) "
+        f"{history.history['val_loss'][best]:.4f} at epoch {best + 1}")
+    first = Xte[:, -1:, targets]                                          # (K, 1, Ft)
+    pred = model.generate(Xte, first, horizon)[:, :, 0] * scaler.std[tcol] + scaler.mean[tcol]  # (K, S)
+    truth = values[ite[:, None] + np.arange(horizon), tcol]              # (K, S)
+    naive = np.repeat(values[ite - 1, tcol][:, None], horizon, axis=1)   # last value, repeated
+    per_step = [rmse(pred[:, j], truth[:, j]) for j in range(horizon)]
+    naive_step = [rmse(naive[:, j], truth[:, j]) for j in range(horizon)]
+    res = {"rmse": rmse(pred, truth), "mae": mae(pred, truth), "naive_rmse": rmse(naive, truth),
+           "naive_mae": mae(naive, truth),
+           "mean_rmse": rmse(np.full_like(truth, scaler.mean[tcol]), truth),
+           "rmse_by_step": per_step, "naive_rmse_by_step": naive_step,
+           "history": {k: [float(x) for x in v] for k, v in history.history.items()},
+           "epochs_run": len(history.epoch), "target": tname, "mode": "seq2seq",
+           "test_truth": truth, "test_pred": pred, "test_naive": naive, "test_index": ite}
+    res["skill"] = 1.0 - res["rmse"] / res["naive_rmse"]
+    log(f"test ({len(ite)} windows x {horizon} steps, {tname}):   RMSE {res['rmse']:.3f}  MAE {res['mae']:.3f}")
+    log(f"naive last value, repeated:   RMSE {res['naive_rmse']:.3f}  MAE {res['naive_mae']:.3f}")
+    log(f"training mean:                RMSE {res['mean_rmse']:.3f}")
+    log("RMSE by steps ahead: " + " ".join(f"{j + 1}:{r:.1f}" for j, r in enumerate(per_step)))
+    log(f"skill vs naive (1 - RMSE ratio): {res['skill']:+.1%}")
+    if cfg.get("plot", True):
+        path = os.path.join(cfg["out"], f"forecast_{cfg['dataset'] if not cfg.get('csv') else 'csv'}_seq2seq.png")
+        res["plot"] = plot_seq2seq(path, time, values[:, tcol], tname, ite, pred, per_step, naive_step,
+                                   title=f"{what}: {cfg['cell'].upper()} encoder-decoder, "
+                                         f"{horizon} steps ahead")
+        log(f"saved plot {res['plot']}")
+    res["model"] = model
+    return res
+
+
 # ------------------------------------------------------------------------------- CLI
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m rnnc.apps.forecast", description=__doc__.split("\n")[0],
@@ -257,7 +428,9 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, help="Adam learning rate (3e-3)")
     p.add_argument("--patience", type=int, help="early-stopping patience in epochs (40)")
     p.add_argument("--clip", type=float, help="max global gradient norm (1.0)")
-    p.add_argument("--horizon", type=int, default=15, help="steps of the autoregressive forecast (15)")
+    p.add_argument("--horizon", type=int, default=None,
+                   help="steps ahead: of the seq2seq forecast (10) and of the autoregressive "
+                        "roll-out of the other modes (15)")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output directory for the plot (./{DEFAULT_OUT}/)")
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--quick", action="store_true", help="a small model and few epochs")
@@ -278,7 +451,8 @@ def config_from_args(args) -> dict:
             raise SystemExit(f"--{key.replace('_', '-')} must be >= 1, got {cfg[key]}")
     cfg.update(dataset=args.dataset, csv=args.csv, target=args.target, time_column=args.time_column,
                columns=args.columns.split(",") if args.columns else None, mode=args.mode,
-               cell=args.cell, horizon=args.horizon, out=args.out, plot=not args.no_plot,
+               cell=args.cell, out=args.out,
+               horizon=args.horizon or (10 if args.mode == "seq2seq" else 15), plot=not args.no_plot,
                seed=args.seed, quick=bool(args.quick))
     return cfg
 
