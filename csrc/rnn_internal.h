@@ -83,8 +83,8 @@ RNNC_CELL_PROTOTYPES(double, f64)
 
 /* ---------------------------------------------------- unit-slice kernels
  * (rnn_units.c) The gate math of n consecutive hidden units (a thread's slice) of
- * B rows of one step; `isa` picks the fp32 SIMD path (rnnc_isa value; fp64 is
- * portable C).  Every pointer is already offset to the slice's first unit:
+ * B rows of one step; `isa` (an rnnc_isa value) picks the SIMD path.  Every pointer
+ * is already offset to the slice's first unit:
  *   xg, gates, dA, dAx, dAh   gate q of row b at p[b*ldx + q*H + j]  (ldx = G*H)
  *   hp                        gate q of row b at hp[b*ldh + q*hgs + j] (the tile
  *                             h_prev @ W_hh^T of the slice, without bias)

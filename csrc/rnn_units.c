@@ -1,7 +1,7 @@
 /*
  * rnn_units.c -- the per-step gate math of RNN, LSTM and GRU cells on a SLICE of
- * hidden units, vectorised and dispatched (AVX-512 / AVX2+FMA / portable C for fp32;
- * portable C for fp64).  The fused time loop (rnn_driver.inc) gives every thread a
+ * hidden units, vectorised and dispatched (AVX-512 / AVX2+FMA / portable C; fp32 and
+ * fp64).  The fused time loop (rnn_driver.inc) gives every thread a
  * fixed slice of units; the thread computes its slice of the hidden projection into
  * a small private tile and applies these kernels to it while it is hot.
  * Contracts: rnn_internal.h (section "unit-slice kernels").
@@ -309,64 +309,258 @@ static RNNC_TARGET_AVX2 void lstm_bwd_f32_avx2(LSTM_BWD_ARGS(float)) { LSTM_BWD_
 #undef RELU
 #undef real
 
+/* --------------------------------------------- fp64 exp, sigmoid, tanh (SIMD)
+ * After Cephes exp.c / tanh.c (double): relative error ~ 4e-16 (checked against
+ * libm over the whole range).
+ *   exp(x):  n = round(x / ln 2), r = x - n ln 2 (two-part ln 2),
+ *            exp(r) = 1 + 2 r P(r^2) / (Q(r^2) - r P(r^2)) (Pade), times 2^n;
+ *            x is clamped to +-708.396 (2^n stays normal).
+ *   tanh(x): |x| < 0.625: x + x z P(z) / Q(z), z = x^2; else
+ *            sign(x) (1 - 2 / (exp(2|x|) + 1)). */
+#define EXPD_HI 708.396418532264106224
+#define EXPD_LO (-708.396418532264106224)
+#define EXPD_LOG2E 1.4426950408889634073599
+#define EXPD_C1 6.93145751953125E-1
+#define EXPD_C2 1.42860682030941723212E-6
+#define EXPD_P0 1.26177193074810590878E-4
+#define EXPD_P1 3.02994407707441961300E-2
+#define EXPD_P2 9.99999999999999999910E-1
+#define EXPD_Q0 3.00198505138664455042E-6
+#define EXPD_Q1 2.52448340349684104192E-3
+#define EXPD_Q2 2.27265548208155028766E-1
+#define EXPD_Q3 2.00000000000000000009E0
+#define TANHD_P0 (-9.64399179425052238628E-1)
+#define TANHD_P1 (-9.92877231001918586564E1)
+#define TANHD_P2 (-1.61468768441708447952E3)
+#define TANHD_Q0 1.12811678491632931402E2 /* Q is monic: z^3 + Q0 z^2 + Q1 z + Q2 */
+#define TANHD_Q1 2.23548839060100448583E3
+#define TANHD_Q2 4.84406305325125486048E3
+
+RNNC_INLINE RNNC_TARGET_AVX512 __m512d exp_pd512(__m512d x)
+{
+    x = _mm512_max_pd(_mm512_set1_pd(EXPD_LO), x); /* NaN passes (second operand) */
+    x = _mm512_min_pd(_mm512_set1_pd(EXPD_HI), x);
+    __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(EXPD_LOG2E)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(EXPD_C1), x);
+    r = _mm512_fnmadd_pd(n, _mm512_set1_pd(EXPD_C2), r);
+    __m512d z = _mm512_mul_pd(r, r);
+    __m512d p = _mm512_fmadd_pd(_mm512_set1_pd(EXPD_P0), z, _mm512_set1_pd(EXPD_P1));
+    p = _mm512_mul_pd(r, _mm512_fmadd_pd(p, z, _mm512_set1_pd(EXPD_P2)));
+    __m512d q = _mm512_fmadd_pd(_mm512_set1_pd(EXPD_Q0), z, _mm512_set1_pd(EXPD_Q1));
+    q = _mm512_fmadd_pd(q, z, _mm512_set1_pd(EXPD_Q2));
+    q = _mm512_fmadd_pd(q, z, _mm512_set1_pd(EXPD_Q3));
+    __m512d e = _mm512_div_pd(_mm512_add_pd(p, p), _mm512_sub_pd(q, p));
+    return _mm512_scalef_pd(_mm512_add_pd(e, _mm512_set1_pd(1.0)), n);
+}
+
+RNNC_INLINE RNNC_TARGET_AVX512 __m512d sigmoid_pd512(__m512d x)
+{
+    __m512d e = exp_pd512(_mm512_sub_pd(_mm512_setzero_pd(), x));
+    return _mm512_div_pd(_mm512_set1_pd(1.0), _mm512_add_pd(e, _mm512_set1_pd(1.0)));
+}
+
+RNNC_INLINE RNNC_TARGET_AVX512 __m512d tanh_pd512(__m512d x)
+{
+    const __m512i sign_bit = _mm512_set1_epi64((long long)0x8000000000000000ULL);
+    __m512i xi = _mm512_castpd_si512(x);
+    __m512d ax = _mm512_castsi512_pd(_mm512_andnot_si512(sign_bit, xi));
+    __m512d e = exp_pd512(_mm512_add_pd(ax, ax));
+    __m512d big = _mm512_sub_pd(_mm512_set1_pd(1.0),
+                                _mm512_div_pd(_mm512_set1_pd(2.0),
+                                              _mm512_add_pd(e, _mm512_set1_pd(1.0))));
+    __m512d z = _mm512_mul_pd(x, x);
+    __m512d p = _mm512_fmadd_pd(_mm512_set1_pd(TANHD_P0), z, _mm512_set1_pd(TANHD_P1));
+    p = _mm512_fmadd_pd(p, z, _mm512_set1_pd(TANHD_P2));
+    __m512d q = _mm512_add_pd(z, _mm512_set1_pd(TANHD_Q0));
+    q = _mm512_fmadd_pd(q, z, _mm512_set1_pd(TANHD_Q1));
+    q = _mm512_fmadd_pd(q, z, _mm512_set1_pd(TANHD_Q2));
+    __m512d small = _mm512_fmadd_pd(_mm512_mul_pd(x, z), _mm512_div_pd(p, q), x);
+    __mmask8 is_small = _mm512_cmp_pd_mask(ax, _mm512_set1_pd(0.625), _CMP_LT_OQ);
+    __m512i r = _mm512_castpd_si512(_mm512_mask_blend_pd(is_small, big, small));
+    return _mm512_castsi512_pd(_mm512_or_si512(_mm512_andnot_si512(sign_bit, r),
+                                               _mm512_and_si512(sign_bit, xi))); /* sign of x */
+}
+
+RNNC_INLINE RNNC_TARGET_AVX2 __m256d exp_pd256(__m256d x)
+{
+    x = _mm256_max_pd(_mm256_set1_pd(EXPD_LO), x);
+    x = _mm256_min_pd(_mm256_set1_pd(EXPD_HI), x);
+    __m256d n = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(EXPD_LOG2E)),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(EXPD_C1), x);
+    r = _mm256_fnmadd_pd(n, _mm256_set1_pd(EXPD_C2), r);
+    __m256d z = _mm256_mul_pd(r, r);
+    __m256d p = _mm256_fmadd_pd(_mm256_set1_pd(EXPD_P0), z, _mm256_set1_pd(EXPD_P1));
+    p = _mm256_mul_pd(r, _mm256_fmadd_pd(p, z, _mm256_set1_pd(EXPD_P2)));
+    __m256d q = _mm256_fmadd_pd(_mm256_set1_pd(EXPD_Q0), z, _mm256_set1_pd(EXPD_Q1));
+    q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(EXPD_Q2));
+    q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(EXPD_Q3));
+    __m256d e = _mm256_add_pd(_mm256_div_pd(_mm256_add_pd(p, p), _mm256_sub_pd(q, p)),
+                              _mm256_set1_pd(1.0));
+    /* 2^n in two halves (|n| <= 1022): the integer n from the 2^52 + 2^51 trick */
+    const __m256d magic = _mm256_set1_pd(6755399441055744.0);
+    __m256i ni = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(n, magic)),
+                                  _mm256_castpd_si256(magic));
+    __m256i n1 = _mm256_srai_epi32(ni, 1); /* |n| < 2^31: the low words carry it */
+    n1 = _mm256_and_si256(n1, _mm256_set1_epi64x(0xFFFFFFFFLL));
+    n1 = _mm256_sub_epi64(_mm256_xor_si256(n1, _mm256_set1_epi64x(0x80000000LL)),
+                          _mm256_set1_epi64x(0x80000000LL)); /* sign-extend to 64 bits */
+    __m256i n2 = _mm256_sub_epi64(ni, n1);
+    __m256d s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(n1, _mm256_set1_epi64x(1023)), 52));
+    __m256d s2 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(n2, _mm256_set1_epi64x(1023)), 52));
+    return _mm256_mul_pd(_mm256_mul_pd(e, s1), s2);
+}
+
+RNNC_INLINE RNNC_TARGET_AVX2 __m256d sigmoid_pd256(__m256d x)
+{
+    __m256d e = exp_pd256(_mm256_sub_pd(_mm256_setzero_pd(), x));
+    return _mm256_div_pd(_mm256_set1_pd(1.0), _mm256_add_pd(e, _mm256_set1_pd(1.0)));
+}
+
+RNNC_INLINE RNNC_TARGET_AVX2 __m256d tanh_pd256(__m256d x)
+{
+    const __m256d sign_bit = _mm256_set1_pd(-0.0);
+    __m256d ax = _mm256_andnot_pd(sign_bit, x);
+    __m256d e = exp_pd256(_mm256_add_pd(ax, ax));
+    __m256d big = _mm256_sub_pd(_mm256_set1_pd(1.0),
+                                _mm256_div_pd(_mm256_set1_pd(2.0),
+                                              _mm256_add_pd(e, _mm256_set1_pd(1.0))));
+    __m256d z = _mm256_mul_pd(x, x);
+    __m256d p = _mm256_fmadd_pd(_mm256_set1_pd(TANHD_P0), z, _mm256_set1_pd(TANHD_P1));
+    p = _mm256_fmadd_pd(p, z, _mm256_set1_pd(TANHD_P2));
+    __m256d q = _mm256_add_pd(z, _mm256_set1_pd(TANHD_Q0));
+    q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(TANHD_Q1));
+    q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(TANHD_Q2));
+    __m256d small = _mm256_fmadd_pd(_mm256_mul_pd(x, z), _mm256_div_pd(p, q), x);
+    __m256d is_small = _mm256_cmp_pd(ax, _mm256_set1_pd(0.625), _CMP_LT_OQ);
+    __m256d r = _mm256_blendv_pd(big, small, is_small);
+    return _mm256_or_pd(_mm256_andnot_pd(sign_bit, r), _mm256_and_pd(sign_bit, x));
+}
+
+/* ----------------------------------------------------------- AVX-512 fp64 */
+
+#define real double
+#define V __m512d
+#define VL 8
+#define MASK_FOR(k) const __mmask8 msk = (k) >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (k)) - 1)
+#define LD(p) _mm512_maskz_loadu_pd(msk, (p))
+#define ST(p, v) _mm512_mask_storeu_pd((p), msk, (v))
+#define ADD(a, b) _mm512_add_pd((a), (b))
+#define SUB(a, b) _mm512_sub_pd((a), (b))
+#define MUL(a, b) _mm512_mul_pd((a), (b))
+#define SET1(c) _mm512_set1_pd((double)(c))
+#define SIG(a) sigmoid_pd512(a)
+#define TANH(a) tanh_pd512(a)
+#define RELU(a) _mm512_max_pd((a), _mm512_setzero_pd())
+static RNNC_TARGET_AVX512 void lstm_fwd_f64_avx512(LSTM_FWD_ARGS(double)) { LSTM_FWD_BODY }
+static RNNC_TARGET_AVX512 void gru_fwd_f64_avx512(GRU_FWD_ARGS(double)) { GRU_FWD_BODY }
+static RNNC_TARGET_AVX512 void rnn_fwd_f64_avx512(RNN_FWD_ARGS(double)) { RNN_FWD_BODY }
+static RNNC_TARGET_AVX512 void lstm_bwd_f64_avx512(LSTM_BWD_ARGS(double)) { LSTM_BWD_BODY }
+#undef V
+#undef VL
+#undef MASK_FOR
+#undef LD
+#undef ST
+#undef ADD
+#undef SUB
+#undef MUL
+#undef SET1
+#undef SIG
+#undef TANH
+#undef RELU
+
+/* -------------------------------------------------------------- AVX2 fp64 */
+
+#define V __m256d
+#define VL 4
+#define MASK_FOR(k)                                                                     \
+    const __m256i msk = _mm256_cmpgt_epi64(_mm256_set1_epi64x((k) >= 4 ? 4 : (long long)(k)), \
+                                           _mm256_setr_epi64x(0, 1, 2, 3))
+#define LD(p) _mm256_maskload_pd((p), msk)
+#define ST(p, v) _mm256_maskstore_pd((p), msk, (v))
+#define ADD(a, b) _mm256_add_pd((a), (b))
+#define SUB(a, b) _mm256_sub_pd((a), (b))
+#define MUL(a, b) _mm256_mul_pd((a), (b))
+#define SET1(c) _mm256_set1_pd((double)(c))
+#define SIG(a) sigmoid_pd256(a)
+#define TANH(a) tanh_pd256(a)
+#define RELU(a) _mm256_max_pd((a), _mm256_setzero_pd())
+static RNNC_TARGET_AVX2 void lstm_fwd_f64_avx2(LSTM_FWD_ARGS(double)) { LSTM_FWD_BODY }
+static RNNC_TARGET_AVX2 void gru_fwd_f64_avx2(GRU_FWD_ARGS(double)) { GRU_FWD_BODY }
+static RNNC_TARGET_AVX2 void rnn_fwd_f64_avx2(RNN_FWD_ARGS(double)) { RNN_FWD_BODY }
+static RNNC_TARGET_AVX2 void lstm_bwd_f64_avx2(LSTM_BWD_ARGS(double)) { LSTM_BWD_BODY }
+#undef V
+#undef VL
+#undef MASK_FOR
+#undef LD
+#undef ST
+#undef ADD
+#undef SUB
+#undef MUL
+#undef SET1
+#undef SIG
+#undef TANH
+#undef RELU
+#undef real
+
 #endif /* RNNC_X86 */
 
 /* ---------------------------------------------------------------- dispatch */
 
 #if RNNC_X86
-#define DISPATCH_F32(isa, name, ...)                                                    \
+#define DISPATCH(isa, name, ...)                                                    \
     do {                                                                                \
         if ((isa) == RNNC_ISA_AVX512) name##_avx512(__VA_ARGS__);                       \
         else if ((isa) == RNNC_ISA_AVX2) name##_avx2(__VA_ARGS__);                      \
         else name##_c(__VA_ARGS__);                                                     \
     } while (0)
 #else
-#define DISPATCH_F32(isa, name, ...) name##_c(__VA_ARGS__)
+#define DISPATCH(isa, name, ...) name##_c(__VA_ARGS__)
 #endif
 
 void rnnc_lstm_units_forward_f32(int isa, LSTM_FWD_ARGS(float))
 {
-    DISPATCH_F32(isa, lstm_fwd_f32, B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new,
+    DISPATCH(isa, lstm_fwd_f32, B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new,
                  lds);
 }
 
 void rnnc_gru_units_forward_f32(int isa, GRU_FWD_ARGS(float))
 {
-    DISPATCH_F32(isa, gru_fwd_f32, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_prev, h_new, hn_pre,
+    DISPATCH(isa, gru_fwd_f32, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_prev, h_new, hn_pre,
                  lds);
 }
 
 void rnnc_rnn_units_forward_f32(int isa, RNN_FWD_ARGS(float))
 {
-    DISPATCH_F32(isa, rnn_fwd_f32, relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds);
+    DISPATCH(isa, rnn_fwd_f32, relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds);
 }
 
 void rnnc_lstm_units_backward_f32(int isa, LSTM_BWD_ARGS(float))
 {
-    DISPATCH_F32(isa, lstm_bwd_f32, B, n, H, gates, ldx, c_prev, c_new, dm, dc, dA, lds,
+    DISPATCH(isa, lstm_bwd_f32, B, n, H, gates, ldx, c_prev, c_new, dm, dc, dA, lds,
                  lengths, t);
 }
 
 void rnnc_lstm_units_forward_f64(int isa, LSTM_FWD_ARGS(double))
 {
-    (void)isa;
-    lstm_fwd_f64_c(B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new, lds);
+    DISPATCH(isa, lstm_fwd_f64, B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new,
+                 lds);
 }
 
 void rnnc_gru_units_forward_f64(int isa, GRU_FWD_ARGS(double))
 {
-    (void)isa;
-    gru_fwd_f64_c(B, n, H, xg, ldx, hp, ldh, hgs, bh, h_prev, h_new, hn_pre, lds);
+    DISPATCH(isa, gru_fwd_f64, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_prev, h_new, hn_pre,
+                 lds);
 }
 
 void rnnc_rnn_units_forward_f64(int isa, RNN_FWD_ARGS(double))
 {
-    (void)isa;
-    rnn_fwd_f64_c(relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds);
+    DISPATCH(isa, rnn_fwd_f64, relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds);
 }
 
 void rnnc_lstm_units_backward_f64(int isa, LSTM_BWD_ARGS(double))
 {
-    (void)isa;
-    lstm_bwd_f64_c(B, n, H, gates, ldx, c_prev, c_new, dm, dc, dA, lds, lengths, t);
+    DISPATCH(isa, lstm_bwd_f64, B, n, H, gates, ldx, c_prev, c_new, dm, dc, dA, lds,
+                 lengths, t);
 }

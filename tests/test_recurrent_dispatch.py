@@ -186,13 +186,26 @@ def test_float64_matches_the_twin_tightly(cell):
             compare(run_rnnc(case, np.float64), want, 1e-11, f"{cell} {isa} {nt} threads f64")
 
 
-def test_relu_and_tanh_saturation_on_every_path():
-    # large pre-activations: tanh saturates to +-1, relu passes huge values, sigmoid to 0/1
+@pytest.mark.parametrize("scale", [1e-6, 40.0, 400.0])
+def test_tiny_and_saturating_preactivations_on_every_path(scale):
+    # tiny: the small-argument branches of tanh; large: tanh saturates to +-1, sigmoid
+    # to 0/1, relu passes huge values (the exp argument clamps), fp32 and fp64
     for cell in CELLS:
         case = make_case(cell, T=3, B=28, I=4, H=20, layers=1, bidirectional=False, seed=4)
-        case["x"] = case["x"] * 40.0
+        case["x"] = case["x"] * scale
+        for k in case["w"]:
+            if k.startswith("bias"):
+                case["w"][k] = case["w"][k] * min(scale, 1.0)
+        if scale < 1:
+            case["h0"] = case["h0"] * scale
+            case["w"] = {k: v * 1e-3 if k.startswith("weight_hh") else v
+                         for k, v in case["w"].items()}
         want = run_twin(case)
         for isa in ISAS:
             _C.set_isa(isa)
             _C.set_num_threads(2)
-            compare(run_rnnc(case, np.float32), want, 2e-5, f"{cell} {isa} saturated")
+            compare(run_rnnc(case, np.float32), want, 2e-5, f"{cell} {isa} x*{scale} f32")
+            compare(run_rnnc(case, np.float64), want, 1e-12, f"{cell} {isa} x*{scale} f64")
+            if scale < 1:  # tiny values: relative accuracy of the outputs
+                out = run_rnnc(case, np.float64)[0]
+                np.testing.assert_allclose(out, want[0], rtol=1e-12, atol=1e-300)
