@@ -177,7 +177,9 @@ static rnnc_status gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_
     int64_t KC = g->packed ? g->packed->kc : kt->kc;
     const int64_t NC = kt->nc; /* a multiple of NR */
     const int64_t rsa = g->ta ? 1 : g->lda, csa = g->ta ? g->lda : 1;
-    const int direct = !g->packed && !g->tb && (m1 - m0) <= DIRECT_B_MAX_ROWS;
+    /* decided on the whole M, not this thread's slice, so the K blocking (and so the
+     * rounding) is the same for every thread count */
+    const int direct = !g->packed && !g->tb && g->M <= DIRECT_B_MAX_ROWS;
     if (direct && KC > DIRECT_KC) KC = DIRECT_KC;
     /* a transposed A is packed in blocks of MC rows (a plain A streams well in place:
      * each of the MR rows of a sliver is contiguous along k) */

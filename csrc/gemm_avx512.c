@@ -380,10 +380,9 @@ RNNC_INLINE RNNC_TARGET_AVX512 void dot_store_f64(const int MB, const int NB, __
                 int64_t kd = K - p0 < KD ? K - p0 : KD;                                       \
                 T beta = p0 == 0 ? (T)beta_d : (T)1;                                          \
                 const T *b = B + j0 * ldb + p0;                                               \
-                /* values until b is 64-byte aligned (all rows are when ldb allows) */        \
-                int64_t mis = (int64_t)(((uintptr_t)b / sizeof(T)) % (64 / sizeof(T)));      \
-                int64_t head = mis ? 64 / (int64_t)sizeof(T) - mis : 0;                       \
-                if (head > kd) head = kd;                                                     \
+                /* no alignment peel: splitting k by b's address made the rounding depend \
+                 * on where the weights live, so results were not reproducible */           \
+                const int64_t head = 0;                                                       \
                 for (int64_t i0 = 0; i0 < M; i0 += 3) {                                       \
                     const T *a = A + i0 * lda + p0;                                           \
                     T *c = C + i0 * ldc + j0;                                                 \
