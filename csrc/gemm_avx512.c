@@ -257,35 +257,31 @@ RNNC_INLINE RNNC_TARGET_AVX512 __m512d reduce8_f64(const __m512d v[8])
     return _mm512_add_pd(_mm512_shuffle_f64x2(t01, t23, 0x88), _mm512_shuffle_f64x2(t01, t23, 0xDD));
 }
 
-/* Tile: MB (1..3) rows of A x NB (1..8) rows of B over kd values of k.  The first
- * `head` values are done by one masked step so that the loads of B that follow are
- * 64-byte aligned (a split load costs two); each B vector is loaded once and used
- * for both rows of A (the empty asm keeps the compiler from folding it twice). */
+/* Tile: MB (1..3) rows of A x NB (1..8) rows of B over kd values of k.  Each B
+ * vector is loaded once and used for every row of A (the empty asm keeps the compiler
+ * from folding the load into each FMA).  Lane l of an accumulator sums k = l (mod VL)
+ * in increasing k whatever the addresses, so results do not depend on alignment. */
 #define DEFINE_DOT_TILE(NAME, T, VEC, VL, MASKT, LOADU, FMADD, ZERO, MASKZ_LOADU)             \
     RNNC_INLINE RNNC_TARGET_AVX512 void NAME(const int MB, const int NB, int64_t kd,          \
-                                             int64_t head, const T *a, int64_t lda,           \
-                                             const T *b, int64_t ldb, VEC acc[3][8])          \
+                                             const T *a, int64_t lda, const T *b,             \
+                                             int64_t ldb, VEC acc[3][8])                      \
     {                                                                                         \
         _Pragma("GCC unroll 3") for (int i = 0; i < 3; i++)                                   \
             _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) acc[i][j] = ZERO();           \
         int64_t k = 0;                                                                        \
-        while (k < kd) {                                                                      \
-            int64_t left = kd - k, step = k == 0 && head ? head : (left < VL ? left : VL);    \
-            if (step == VL) {                                                                 \
-                for (; k + VL <= kd; k += VL) {                                               \
-                    VEC a0 = LOADU(a + k), a1 = MB > 1 ? LOADU(a + lda + k) : ZERO();         \
-                    VEC a2 = MB > 2 ? LOADU(a + 2 * lda + k) : ZERO();                        \
-                    _Pragma("GCC unroll 8") for (int j = 0; j < NB; j++) {                    \
-                        VEC bj = LOADU(b + j * ldb + k);                                      \
-                        __asm__("" : "+v"(bj));                                               \
-                        acc[0][j] = FMADD(a0, bj, acc[0][j]);                                 \
-                        if (MB > 1) acc[1][j] = FMADD(a1, bj, acc[1][j]);                     \
-                        if (MB > 2) acc[2][j] = FMADD(a2, bj, acc[2][j]);                     \
-                    }                                                                         \
-                }                                                                             \
-                continue;                                                                     \
+        for (; k + VL <= kd; k += VL) {                                                       \
+            VEC a0 = LOADU(a + k), a1 = MB > 1 ? LOADU(a + lda + k) : ZERO();                 \
+            VEC a2 = MB > 2 ? LOADU(a + 2 * lda + k) : ZERO();                                \
+            _Pragma("GCC unroll 8") for (int j = 0; j < NB; j++) {                            \
+                VEC bj = LOADU(b + j * ldb + k);                                              \
+                __asm__("" : "+v"(bj));                                                       \
+                acc[0][j] = FMADD(a0, bj, acc[0][j]);                                         \
+                if (MB > 1) acc[1][j] = FMADD(a1, bj, acc[1][j]);                             \
+                if (MB > 2) acc[2][j] = FMADD(a2, bj, acc[2][j]);                             \
             }                                                                                 \
-            MASKT m = (MASKT)((1u << step) - 1);                                              \
+        }                                                                                     \
+        if (k < kd) { /* masked tail: lanes past kd load as zeros */                          \
+            MASKT m = (MASKT)((1u << (kd - k)) - 1);                                          \
             VEC a0 = MASKZ_LOADU(m, a + k), a1 = MB > 1 ? MASKZ_LOADU(m, a + lda + k) : ZERO(); \
             VEC a2 = MB > 2 ? MASKZ_LOADU(m, a + 2 * lda + k) : ZERO();                       \
             _Pragma("GCC unroll 8") for (int j = 0; j < NB; j++) {                            \
@@ -294,7 +290,6 @@ RNNC_INLINE RNNC_TARGET_AVX512 __m512d reduce8_f64(const __m512d v[8])
                 if (MB > 1) acc[1][j] = FMADD(a1, bj, acc[1][j]);                             \
                 if (MB > 2) acc[2][j] = FMADD(a2, bj, acc[2][j]);                             \
             }                                                                                 \
-            k += step;                                                                        \
         }                                                                                     \
     }
 
@@ -359,12 +354,12 @@ RNNC_INLINE RNNC_TARGET_AVX512 void dot_store_f64(const int MB, const int NB, __
 /* Loop: 8 rows of B (kept in L1 for a K block) against every 3 rows of A. */
 #define DEFINE_DOT(NAME, T, VEC, KD)                                                          \
     RNNC_INLINE RNNC_TARGET_AVX512 void NAME##_tile(const int MB, const int NB, int64_t kd,   \
-                                                    int64_t head, const T *a, int64_t lda,    \
+                                                    const T *a, int64_t lda,                  \
                                                     const T *b, int64_t ldb, T *c,            \
                                                     int64_t ldc, T alpha, T beta)             \
     {                                                                                         \
         VEC acc[3][8];                                                                        \
-        dot_tile_##NAME(MB, NB, kd, head, a, lda, b, ldb, acc);                               \
+        dot_tile_##NAME(MB, NB, kd, a, lda, b, ldb, acc);                                     \
         dot_store_##NAME(MB, NB, acc, c, ldc, alpha, beta);                                   \
     }                                                                                         \
     static RNNC_TARGET_AVX512 void dot_##NAME(int64_t M, int64_t n, int64_t K, const void *Av, \
@@ -380,21 +375,18 @@ RNNC_INLINE RNNC_TARGET_AVX512 void dot_store_f64(const int MB, const int NB, __
                 int64_t kd = K - p0 < KD ? K - p0 : KD;                                       \
                 T beta = p0 == 0 ? (T)beta_d : (T)1;                                          \
                 const T *b = B + j0 * ldb + p0;                                               \
-                /* no alignment peel: splitting k by b's address made the rounding depend \
-                 * on where the weights live, so results were not reproducible */           \
-                const int64_t head = 0;                                                       \
                 for (int64_t i0 = 0; i0 < M; i0 += 3) {                                       \
                     const T *a = A + i0 * lda + p0;                                           \
                     T *c = C + i0 * ldc + j0;                                                 \
                     int64_t mb = M - i0;                                                      \
                     if (nb == 8) {                                                            \
-                        if (mb >= 3) NAME##_tile(3, 8, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
-                        else if (mb == 2) NAME##_tile(2, 8, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
-                        else NAME##_tile(1, 8, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        if (mb >= 3) NAME##_tile(3, 8, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        else if (mb == 2) NAME##_tile(2, 8, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        else NAME##_tile(1, 8, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
                     } else {                                                                  \
-                        if (mb >= 3) NAME##_tile(3, nb, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
-                        else if (mb == 2) NAME##_tile(2, nb, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
-                        else NAME##_tile(1, nb, kd, head, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        if (mb >= 3) NAME##_tile(3, nb, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        else if (mb == 2) NAME##_tile(2, nb, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
+                        else NAME##_tile(1, nb, kd, a, lda, b, ldb, c, ldc, alpha, beta); \
                     }                                                                         \
                 }                                                                             \
             }                                                                                 \
