@@ -162,13 +162,17 @@ def test_large_blocked(isa, dtype):
             assert_close(got, want, dtype, K)
 
 
+@pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_thread_counts_agree(dtype):
-    """1, 2 and 3 threads give the same result within rounding (a thread only
-    changes which columns/rows it owns, never the order of a sum)."""
+def test_thread_counts_agree_bitwise(isa, dtype):
+    """1, 2 and 3 threads give bit-identical results: a thread only changes which
+    columns/rows it owns, never the order of a sum (K blocking is chosen on the whole
+    problem)."""
+    _C.set_isa(isa)
     rng = np.random.default_rng(7)
-    shapes = [(0, 1, 64, 512, 256), (0, 0, 300, 400, 200), (1, 1, 250, 300, 500),
-              (0, 1, 1, 2000, 300), (0, 0, 300, 1, 500)]
+    shapes = [(0, 1, 64, 512, 256), (0, 0, 40, 700, 300), (0, 0, 300, 400, 200),
+              (1, 1, 250, 300, 500), (1, 0, 300, 60, 400), (0, 1, 1, 2000, 300),
+              (0, 0, 300, 1, 500)]
     for ta, tb, M, N, K in shapes:
         a = rng.standard_normal(((K, M) if ta else (M, K))).astype(dtype)
         b = rng.standard_normal(((N, K) if tb else (K, N))).astype(dtype)
@@ -177,9 +181,32 @@ def test_thread_counts_agree(dtype):
             _C.set_num_threads(nt)
             results.append(_C.gemm(a, b, trans_a=bool(ta), trans_b=bool(tb)))
         want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
-        for r in results:
-            assert_close(r, want, dtype, K)
-            np.testing.assert_allclose(r, results[0], rtol=tolerance(dtype, K), atol=tolerance(dtype, K))
+        assert_close(results[0], want, dtype, K)
+        for r in results[1:]:
+            np.testing.assert_array_equal(r, results[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_result_independent_of_alignment(dtype):
+    """The same operands at different addresses (offsets within a cache line) give
+    bit-identical products."""
+    rng = np.random.default_rng(9)
+    M, N, K = 37, 300, 200
+    a0 = rng.standard_normal((M, K)).astype(dtype)
+    b0 = rng.standard_normal((N, K)).astype(dtype)
+    results = []
+    for off in range(4):
+        buf_a = np.empty(a0.size + 16, dtype)
+        buf_b = np.empty(b0.size + 16, dtype)
+        a = buf_a[off:off + a0.size]
+        b = buf_b[off:off + b0.size]
+        a[:] = a0.ravel()
+        b[:] = b0.ravel()
+        c = np.empty(M * N, dtype)
+        _C.gemm_raw(0, 1, M, N, K, 1.0, a, K, b, K, 0.0, c, N)
+        results.append(c)
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
 
 
 def test_gemm_simple_hook_matches_numpy():
