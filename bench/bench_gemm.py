@@ -69,6 +69,16 @@ SHAPES = [
 QUICK = [SHAPES[i] for i in (1, 2, 5, 7, 10, 11)]
 
 
+def load_average():
+    """The 1-minute load average (Linux), or None: other work on the machine skews
+    every timing, so it is printed and stored with the results."""
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError):
+        return None
+
+
 def measure(fn, min_time):
     """Median seconds of one call, over as many calls as fit in about min_time."""
     fn()
@@ -102,7 +112,8 @@ def main():
     saved_isa, saved_nt = _C.get_isa(), _C.get_num_threads()
 
     print(f"# rnnc GEMM bench: dtype {ARGS.dtype}, threads {threads}, best ISA {best}, "
-          f"numpy {np.__version__} with {ARGS.threads} BLAS threads, {os.cpu_count()} CPUs")
+          f"numpy {np.__version__} with {ARGS.threads} BLAS threads, {os.cpu_count()} CPUs, "
+          f"load average {load_average()}")
     peaks = {}
     for isa in isas:
         for nt in threads:
@@ -148,7 +159,7 @@ def main():
             print(f"# {isa}: best large square GEMM = {100 * eff:.0f}% of the measured "
                   f"{threads[-1]}-thread FMA peak")
     with open(ARGS.json, "w") as f:
-        json.dump(dict(dtype=ARGS.dtype, threads=threads,
+        json.dump(dict(dtype=ARGS.dtype, threads=threads, load_after=load_average(),
                        peaks={f"{k[0]}/{k[1]}": v for k, v in peaks.items()}, rows=rows), f, indent=1)
     print(f"# results written to {ARGS.json}")
 

@@ -42,6 +42,16 @@ QUICK_SHAPES = [(128, 1, 50), (256, 32, 50), (512, 64, 50), (1024, 64, 25)]
 TWIN_MAX = dict(H=256, B=32, T=50)
 
 
+def load_average():
+    """The 1-minute load average (Linux), or None: other work on the machine skews
+    every timing, so it is printed and stored with the results."""
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError):
+        return None
+
+
 def timed(fn, repeats, warmup=1):
     """Median wall time (s) of fn() over `repeats` runs after `warmup` runs."""
     for _ in range(warmup):
@@ -150,8 +160,12 @@ def main(argv=None):
     meta = dict(threads=args.threads, dtype=args.dtype, repeats=args.repeats,
                 isa=_C.get_isa(), machine=platform.machine(), processor=platform.processor(),
                 cpus=os.cpu_count(), numpy=np.__version__,
-                torch=getattr(torch, "__version__", None), rnnc=rnnc.__version__)
+                torch=getattr(torch, "__version__", None), rnnc=rnnc.__version__,
+                load_before=load_average())
     print(f"# rnnc bench: {meta}")
+    if (meta["load_before"] or 0) > 0.5 * (os.cpu_count() or 1):
+        print(f"# WARNING: load average {meta['load_before']} -- other work is running; "
+              f"timings (PyTorch's especially) will be distorted")
     hdr = (f"{'cell':5} {'H':>5} {'B':>3} {'T':>4} {'mode':5} {'rnnc ms':>9} {'GF/s':>6} "
            f"{'torch ms':>9} {'GF/s':>6} {'torch/rnnc':>10} {'twin ms':>9} {'twin/rnnc':>9}")
     print(hdr)
@@ -209,6 +223,8 @@ def main(argv=None):
         wins = sum(r > 1 for r in ratios)
         print(f"# torch/rnnc geometric mean {gm:.2f}; rnnc faster in {wins}/{len(ratios)} "
               f"cases; {elapsed:.0f} s")
+    meta["load_after"] = load_average()
+    print(f"# load average before/after: {meta['load_before']} / {meta['load_after']}")
     with open(args.json, "w") as f:
         json.dump(dict(meta=meta, rows=rows, elapsed_s=elapsed), f, indent=1)
     print(f"# results written to {args.json}")
