@@ -120,12 +120,13 @@ def twin_of(key, case):
     return _TWIN[key]
 
 
-# H = 70 is not a multiple of 16 (slices of 16, 16 and 38 or 32 units with 2-3 threads,
-# masked SIMD tails) and B = 28 makes every cell's step large enough to use threads.
+# H = 120 is not a multiple of 16 (slices of 48, 48, 24 units or 64, 56 with 2-3
+# threads: masked SIMD tails) and B = 40 makes every cell's step (>= 1 MFLOP) large
+# enough to use threads.
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("isa", ISAS)
 def test_every_path_and_thread_count_matches_the_twin(cell, isa):
-    case = make_case(cell, T=6, B=28, I=9, H=70)
+    case = make_case(cell, T=6, B=40, I=9, H=120)
     want = twin_of((cell, "main"), case)
     _C.set_isa(isa)
     results = []
@@ -141,7 +142,7 @@ def test_every_path_and_thread_count_matches_the_twin(cell, isa):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_inference_matches_training_forward_on_every_path(cell):
-    case = make_case(cell, T=5, B=28, I=6, H=40, seed=1)
+    case = make_case(cell, T=5, B=40, I=6, H=120, seed=1)
     want = twin_of((cell, "inference"), case)
     for isa in ISAS:
         _C.set_isa(isa)
@@ -153,8 +154,9 @@ def test_inference_matches_training_forward_on_every_path(cell):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_batch_of_one_large_hidden_uses_threads_and_matches(cell):
-    # B = 1 with H = 300: the step is big enough for 2-3 threads (GEMV-like tiles)
-    case = make_case(cell, T=4, B=1, I=20, H=300, layers=1, bidirectional=False, seed=2)
+    # B = 1 with a step of >= 1 MFLOP: 2-3 threads on GEMV-like tiles
+    H = 420 if cell in ("lstm", "gru") else 740
+    case = make_case(cell, T=4, B=1, I=20, H=H, layers=1, bidirectional=False, seed=2)
     want = twin_of((cell, "b1"), case)
     for isa in ISAS:
         _C.set_isa(isa)
@@ -167,7 +169,7 @@ def test_batch_of_one_large_hidden_uses_threads_and_matches(cell):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_without_bias(cell):
-    case = make_case(cell, T=5, B=30, I=7, H=33, layers=1, bias=False, seed=3)
+    case = make_case(cell, T=5, B=40, I=7, H=120, layers=1, bias=False, seed=3)
     want = twin_of((cell, "nobias"), case)
     for isa in ISAS:
         _C.set_isa(isa)
@@ -177,7 +179,7 @@ def test_without_bias(cell):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_float64_matches_the_twin_tightly(cell):
-    case = make_case(cell, T=6, B=28, I=9, H=70)
+    case = make_case(cell, T=6, B=40, I=9, H=120)
     want = twin_of((cell, "main"), case)
     for isa in ISAS:
         _C.set_isa(isa)
