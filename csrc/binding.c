@@ -1434,6 +1434,31 @@ static PyObject *py_region_barrier_check(PyObject *self, PyObject *args)
     return Py_BuildValue("iL", used, errors);
 }
 
+/* parallel_for_check(n_tasks, nthreads) -> list of how often each task ran (each
+ * must run exactly once, whatever the thread count). */
+static void count_task(void *ctx, int64_t task, int tid)
+{
+    __atomic_fetch_add(&((int32_t *)ctx)[task], 1, __ATOMIC_RELAXED);
+}
+
+static PyObject *py_parallel_for_check(PyObject *self, PyObject *args)
+{
+    long long n;
+    int nthreads;
+    if (!PyArg_ParseTuple(args, "Li", &n, &nthreads)) return NULL;
+    if (n < 0 || n > 10000000 || nthreads < 1) {
+        PyErr_SetString(PyExc_ValueError, "parallel_for_check(): n_tasks in [0, 1e7], nthreads >= 1");
+        return NULL;
+    }
+    npy_intp dims[1] = {(npy_intp)n};
+    PyArrayObject *counts = new_zeros(1, dims, NPY_INT32);
+    if (!counts) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    rnnc_parallel_for(n, nthreads, count_task, PyArray_DATA(counts), 0);
+    Py_END_ALLOW_THREADS
+    return (PyObject *)counts;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -1481,6 +1506,8 @@ static PyMethodDef methods[] = {
      "fma_peak(isa, nthreads, iters) -> GFLOP/s of fp32 FMA chains (benchmark hook)"},
     {"region_barrier_check", py_region_barrier_check, METH_VARARGS,
      "region_barrier_check(nthreads, steps) -> (threads used, errors) (test hook)"},
+    {"parallel_for_check", py_parallel_for_check, METH_VARARGS,
+     "parallel_for_check(n_tasks, nthreads) -> int32 array: runs of each task (test hook)"},
     {NULL, NULL, 0, NULL}
 };
 

@@ -174,6 +174,14 @@ def test_region_barrier(nthreads):
     assert errors == 0
 
 
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_parallel_for_runs_every_task_once(nthreads):
+    _C.set_num_threads(nthreads)
+    for n in (0, 1, 2, 7, 1000):
+        counts = _C.parallel_for_check(n, nthreads)
+        assert counts.shape == (n,) and np.all(counts == 1)
+
+
 def test_region_runs_alone_when_pool_busy():
     """Regions started from several Python threads at once never deadlock: one gets
     the pool, the others run on their own thread."""
