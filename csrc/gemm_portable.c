@@ -1,12 +1,51 @@
 /* gemm_portable.c -- plain C GEMM micro-kernel and GEMV kernels (fp32, fp64).
  * The same blocking as the SIMD paths with a 4 x 8 tile the compiler vectorises for
  * the baseline instruction set; runs everywhere and is the reference path of tests. */
+#include <string.h>
+
 #include "gemm.h"
 
 #define PMR 4 /* tile rows */
 #define PVL 4 /* "vector" width: panels are padded to a multiple of it */
 #define PNV 2 /* vectors per tile row: 8 columns */
 #define PNR (PVL * PNV)
+
+/* A full PMR x PNR tile.  With GCC/Clang the accumulators are generic vectors of 16
+ * bytes (SSE2, NEON, ...: whatever the target has), so the tile lives in registers;
+ * other compilers get plain loops. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DEFINE_FULL_TILE(SFX, T)                                                            \
+    typedef T vec_##SFX __attribute__((vector_size(16)));                                   \
+    enum { LANES_##SFX = 16 / sizeof(T), NVEC_##SFX = PNR / LANES_##SFX };                  \
+    static void full_tile_##SFX(int64_t kc, const T *a, int64_t rsa, int64_t csa,           \
+                                const T *b, int64_t ldb, T acc[PMR][PNR])                   \
+    {                                                                                       \
+        vec_##SFX c[PMR][NVEC_##SFX];                                                       \
+        memset(c, 0, sizeof c);                                                             \
+        for (int64_t k = 0; k < kc; k++, b += ldb) {                                        \
+            vec_##SFX bv[NVEC_##SFX];                                                       \
+            memcpy(bv, b, sizeof bv);                                                       \
+            for (int i = 0; i < PMR; i++) {                                                 \
+                T aik = a[i * rsa + k * csa];                                               \
+                for (int v = 0; v < NVEC_##SFX; v++) c[i][v] += aik * bv[v];                \
+            }                                                                               \
+        }                                                                                   \
+        memcpy(acc, c, sizeof c);                                                           \
+    }
+#else
+#define DEFINE_FULL_TILE(SFX, T)                                                            \
+    static void full_tile_##SFX(int64_t kc, const T *a, int64_t rsa, int64_t csa,           \
+                                const T *b, int64_t ldb, T acc[PMR][PNR])                   \
+    {                                                                                       \
+        for (int64_t k = 0; k < kc; k++, b += ldb)                                          \
+            for (int i = 0; i < PMR; i++) {                                                 \
+                T aik = a[i * rsa + k * csa];                                               \
+                for (int j = 0; j < PNR; j++) acc[i][j] += aik * b[j];                      \
+            }                                                                               \
+    }
+#endif
+DEFINE_FULL_TILE(f32, float)
+DEFINE_FULL_TILE(f64, double)
 
 #define DEFINE_PORTABLE(SFX, T)                                                            \
     static void kernel_##SFX(int mr, int nr, int64_t kc, const void *av, int64_t rsa,       \
@@ -16,17 +55,14 @@
         const T *a = av, *b = bv;                                                           \
         T *c = cv, alpha = (T)alpha_d, beta = (T)beta_d;                                    \
         T acc[PMR][PNR] = {{0}};                                                            \
-        if (nr > PVL) { /* a full 8-column panel: fixed trip count, vectorisable */         \
+        if (mr == PMR && nr > PVL) {                                                        \
+            full_tile_##SFX(kc, a, rsa, csa, b, ldb, acc);                                  \
+        } else { /* an edge tile: whole vectors of columns only as far as needed */         \
+            int nv = nr > PVL ? PNR : PVL;                                                  \
             for (int64_t k = 0; k < kc; k++, b += ldb)                                      \
                 for (int i = 0; i < mr; i++) {                                              \
                     T aik = a[i * rsa + k * csa];                                           \
-                    for (int j = 0; j < PNR; j++) acc[i][j] += aik * b[j];                  \
-                }                                                                           \
-        } else {                                                                            \
-            for (int64_t k = 0; k < kc; k++, b += ldb)                                      \
-                for (int i = 0; i < mr; i++) {                                              \
-                    T aik = a[i * rsa + k * csa];                                           \
-                    for (int j = 0; j < PVL; j++) acc[i][j] += aik * b[j];                  \
+                    for (int j = 0; j < nv; j++) acc[i][j] += aik * b[j];                   \
                 }                                                                           \
         }                                                                                   \
         for (int i = 0; i < mr; i++)                                                        \
