@@ -45,7 +45,7 @@
 
 const rnnc_gemm_kernels *rnnc_gemm_kernels_for(rnnc_isa isa, rnnc_dtype dt)
 {
-#if defined(__x86_64__)
+#if RNNC_X86
     if (isa == RNNC_ISA_AVX512) return dt == RNNC_F32 ? &rnnc_gemm_avx512_f32 : &rnnc_gemm_avx512_f64;
     if (isa == RNNC_ISA_AVX2) return dt == RNNC_F32 ? &rnnc_gemm_avx2_f32 : &rnnc_gemm_avx2_f64;
 #endif

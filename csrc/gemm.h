@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "rnnc.h"
+#include "simd.h"
 
 /* C[mr, nr] = alpha * sum_k A(i, k) * b[k*ldb + j] + beta * C (beta == 0: C not read).
  * The element type is the table's dtype; alpha and beta are converted to it. */
@@ -66,7 +67,7 @@ const rnnc_gemm_kernels *rnnc_gemm_kernels_for(rnnc_isa isa, rnnc_dtype dt);
 
 /* Per-ISA tables (defined in gemm_portable.c, gemm_avx2.c, gemm_avx512.c). */
 extern const rnnc_gemm_kernels rnnc_gemm_portable_f32, rnnc_gemm_portable_f64;
-#if defined(__x86_64__)
+#if RNNC_X86
 extern const rnnc_gemm_kernels rnnc_gemm_avx2_f32, rnnc_gemm_avx2_f64;
 extern const rnnc_gemm_kernels rnnc_gemm_avx512_f32, rnnc_gemm_avx512_f64;
 #endif

@@ -12,7 +12,9 @@
 
 #include "rnnc.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* RNNC_NO_X86 (a -D flag) builds the portable code only, as on other architectures:
+ * used to check that build. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(RNNC_NO_X86)
 #define RNNC_X86 1
 #include <immintrin.h>
 #define RNNC_TARGET_AVX512 __attribute__((target("avx512f")))
