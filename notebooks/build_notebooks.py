@@ -83,7 +83,7 @@ SENTIMENT = [
     from rnnc.text import Vocab
     from rnnc.padding import pad_sequences
 
-    vocab = Vocab.from_texts(train.texts, level="word", max_size=20000)
+    vocab = Vocab.from_texts(train.texts, level="word", max_size=20000, min_freq=1 if SMALL else 2)
     print(vocab, "| first entries:", vocab.itos[:12])
 
     MAX_LEN = 64
@@ -110,13 +110,13 @@ SENTIMENT = [
     the layers that take it.
     """),
     code("""
-    E, H = (32, 32) if SMALL else (64, 64)
+    E, H, P = (32, 32, 0.3) if SMALL else (128, 128, 0.5)   # sizes and dropout of rnnc.apps.sentiment
     model = rnnc.Sequential(
         rnnc.Embedding(len(vocab), E, padding_idx=0, seed=0),
-        rnnc.Dropout(0.3, seed=1),
+        rnnc.Dropout(P, seed=1),
         rnnc.LSTM(E, H, batch_first=True, bidirectional=True, seed=2),
         rnnc.MaxPool(),                       # (B, T, 2H) -> (B, 2H), over each snippet's valid steps
-        rnnc.Dropout(0.3, seed=3),
+        rnnc.Dropout(P, seed=3),
         rnnc.Linear(2 * H, 2, seed=4),
     )
     print(model)
@@ -196,9 +196,9 @@ SENTIMENT = [
     model.save("sentiment_nb.ckpt", extra={"max_len": MAX_LEN})
     vocab.save("sentiment_nb_vocab.json")
 
-    clone = rnnc.Sequential(rnnc.Embedding(len(vocab), E, padding_idx=0), rnnc.Dropout(0.3),
+    clone = rnnc.Sequential(rnnc.Embedding(len(vocab), E, padding_idx=0), rnnc.Dropout(P),
                             rnnc.LSTM(E, H, batch_first=True, bidirectional=True), rnnc.MaxPool(),
-                            rnnc.Dropout(0.3), rnnc.Linear(2 * H, 2))
+                            rnnc.Dropout(P), rnnc.Linear(2 * H, 2))
     clone.load("sentiment_nb.ckpt")
     same = np.allclose(predict(clone, encode(sentences)), predict(model, encode(sentences)))
     print("reloaded model predicts the same:", same)
