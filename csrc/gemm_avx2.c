@@ -3,7 +3,12 @@
  * Compiled with function-level target attributes only (no -m flags).
  * Micro-tile: up to MR = 6 rows x NV = 2 vectors (16 fp32 / 8 fp64 columns) = 12 ymm
  * accumulators + 2 B vectors + 1 broadcast of the 16 registers.  Edge tiles use the
- * same code for smaller MR / NV and masked loads/stores for the last columns. */
+ * same code for smaller MR / NV and masked loads/stores for the last columns.
+ *
+ * Small tiles (MR * NV < 8, e.g. the single row of a batch-1 recurrent step) would
+ * have too few independent FMA chains to hide the FMA latency (about 4 cycles, two
+ * issued per cycle): they split k into KS interleaved partial sums (k = KS*q + s goes
+ * to sum s), added in a fixed order at the end, so that 8 chains are in flight. */
 #include "gemm.h"
 #include "simd.h"
 
@@ -34,41 +39,59 @@ RNNC_INLINE RNNC_TARGET_AVX2 double hsum_f64(__m256d v)
     return _mm_cvtsd_f64(s);
 }
 
+#define KS_MAX 4
+
+/* One k of the tile: ACC[i][v] += A(i, k) * B(k, v-th vector); then the next k. */
+#define UKR_STEP(VEC, VL, SET1, LOADU, FMADD, ACC)                                          \
+    VEC bv[NV_MAX];                                                                         \
+    _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) bv[v] = LOADU(b + v * VL);         \
+    _Pragma("GCC unroll 6") for (int i = 0; i < MR; i++) {                                  \
+        VEC ai = SET1(ap[i][off]);                                                          \
+        _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                                \
+            ACC[i][v] = FMADD(ai, bv[v], ACC[i][v]);                                        \
+    }                                                                                       \
+    off += csa;                                                                             \
+    b += ldb;
+
 /* One micro-kernel body, instantiated for each (MR, NV) below (see gemm.h). */
-#define DEFINE_UKR_BODY(NAME, T, VEC, VL, SET1, LOADU, STOREU, FMADD, ZERO, MUL, MASKLOAD,  \
-                        MASKSTORE, TAILMASK)                                                \
+#define DEFINE_UKR_BODY(NAME, T, VEC, VL, SET1, LOADU, STOREU, FMADD, ZERO, MUL, ADD,     \
+                        MASKLOAD, MASKSTORE, TAILMASK)                                      \
     RNNC_INLINE RNNC_TARGET_AVX2 void NAME(const int MR, const int NV, int nr, int64_t kc,  \
                                            const T *a, int64_t rsa, int64_t csa,            \
                                            const T *b, int64_t ldb, T *c, int64_t ldc,      \
                                            T alpha, T beta)                                 \
     {                                                                                       \
-        VEC acc[MR_MAX][NV_MAX];                                                            \
+        /* KS partial sums per accumulator (see the top of the file) */                    \
+        const int KS = MR * NV >= 8 ? 1 : MR * NV >= 4 ? 2 : 4;                             \
+        VEC acc[KS_MAX][MR_MAX][NV_MAX];                                                    \
         const T *ap[MR_MAX];                                                                \
-        _Pragma("GCC unroll 6") for (int i = 0; i < MR; i++) {                              \
-            ap[i] = a + i * rsa;                                                            \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[i][v] = ZERO();        \
-        }                                                                                   \
+        _Pragma("GCC unroll 6") for (int i = 0; i < MR; i++) ap[i] = a + i * rsa;           \
+        _Pragma("GCC unroll 4") for (int s = 0; s < KS; s++)                                \
+            _Pragma("GCC unroll 6") for (int i = 0; i < MR; i++)                            \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[s][i][v] = ZERO(); \
         _Pragma("GCC unroll 6") for (int i = 0; i < MR; i++)                                \
             _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);                         \
-        int64_t off = 0;                                                                    \
-        _Pragma("GCC unroll 4") for (int64_t k = 0; k < kc; k++) {                          \
-            VEC bv[NV_MAX];                                                                 \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) bv[v] = LOADU(b + v * VL); \
-            _Pragma("GCC unroll 6") for (int i = 0; i < MR; i++) {                          \
-                VEC ai = SET1(ap[i][off]);                                                  \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                        \
-                    acc[i][v] = FMADD(ai, bv[v], acc[i][v]);                                \
+        int64_t off = 0, k = 0;                                                             \
+        /* acc[s] += A(:, k) * B(k, :) */                                                   \
+        _Pragma("GCC unroll 4") for (; k + KS <= kc; k += KS)                               \
+            _Pragma("GCC unroll 4") for (int s = 0; s < KS; s++) {                          \
+                UKR_STEP(VEC, VL, SET1, LOADU, FMADD, acc[s])                               \
             }                                                                               \
-            off += csa;                                                                     \
-            b += ldb;                                                                       \
+        for (; k < kc; k++) {                                                               \
+            UKR_STEP(VEC, VL, SET1, LOADU, FMADD, acc[0])                                   \
         }                                                                                   \
+        /* the partial sums, added in a fixed order */                                      \
+        _Pragma("GCC unroll 4") for (int s = 1; s < KS; s++)                                \
+            _Pragma("GCC unroll 6") for (int i = 0; i < MR; i++)                            \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                        \
+                    acc[0][i][v] = ADD(acc[0][i][v], acc[s][i][v]);                         \
         int tail = nr - (NV - 1) * VL;                                                      \
         __m256i m = TAILMASK(tail);                                                         \
         VEC va = SET1(alpha), vb = SET1(beta);                                              \
         _Pragma("GCC unroll 6") for (int i = 0; i < MR; i++) {                              \
             T *ci = c + i * ldc;                                                            \
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) {                          \
-                VEC r = MUL(acc[i][v], va);                                                 \
+                VEC r = MUL(acc[0][i][v], va);                                              \
                 if (v < NV - 1 || tail == VL) {                                             \
                     if (beta != 0) r = FMADD(vb, LOADU(ci + v * VL), r);                    \
                     STOREU(ci + v * VL, r);                                                 \
@@ -81,11 +104,11 @@ RNNC_INLINE RNNC_TARGET_AVX2 double hsum_f64(__m256d v)
     }
 
 DEFINE_UKR_BODY(ukr_f32, float, __m256, 8, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps,
-                _mm256_fmadd_ps, _mm256_setzero_ps, _mm256_mul_ps, _mm256_maskload_ps,
-                _mm256_maskstore_ps, tail_mask_f32)
+                _mm256_fmadd_ps, _mm256_setzero_ps, _mm256_mul_ps, _mm256_add_ps,
+                _mm256_maskload_ps, _mm256_maskstore_ps, tail_mask_f32)
 DEFINE_UKR_BODY(ukr_f64, double, __m256d, 4, _mm256_set1_pd, _mm256_loadu_pd,
                 _mm256_storeu_pd, _mm256_fmadd_pd, _mm256_setzero_pd, _mm256_mul_pd,
-                _mm256_maskload_pd, _mm256_maskstore_pd, tail_mask_f64)
+                _mm256_add_pd, _mm256_maskload_pd, _mm256_maskstore_pd, tail_mask_f64)
 
 #define INST(T, SFX, MR, NV)                                                              \
     static RNNC_TARGET_AVX2 void ukr_##SFX##_##MR##x##NV(                                 \
