@@ -16,6 +16,12 @@ When comparing against the NumPy twin on a machine that sets OPENBLAS_CORETYPE o
 OPENBLAS_L2_SIZE, run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` (those
 settings slow NumPy's BLAS down).  Results JSON is written to --json (default
 bench/results_rnn.json, which git ignores): never commit benchmark results.
+
+Peak: the same run measures the machine's peak at the start and again at the end, as
+the GFLOP/s of a large GEMM (--peak-n, default 2048) by NumPy's matmul and by rnnc's
+own kernel at the bench's thread count (bench/peak.py); the best of the four is
+"peak", and every rnnc row gets its "% peak".  NumPy's BLAS gets the bench's thread
+count through OPENBLAS_NUM_THREADS, set from --threads before NumPy loads.
 """
 from __future__ import annotations
 
@@ -27,12 +33,40 @@ import statistics
 import sys
 import time
 
-import numpy as np
+HERE = os.path.dirname(os.path.abspath(__file__))
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+def build_parser():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a small subset of shapes")
+    ap.add_argument("--cells", default="rnn,lstm,gru")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--no-twin", action="store_true", help="skip the NumPy twin")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    ap.add_argument("--shapes", default=None,
+                    help="explicit shapes H:B:T separated by commas, e.g. 256:64:50,512:1:100")
+    ap.add_argument("--peak-n", type=int, default=2048,
+                    help="size of the square GEMM that measures the peak (default 2048)")
+    ap.add_argument("--json", default=os.path.join(HERE, "results_rnn.json"))
+    return ap
+
+
+if __name__ == "__main__":
+    # NumPy's BLAS reads its thread count when it loads: set it from --threads first
+    # (main() checks it, and corrects it where this did not happen).
+    _threads = str(build_parser().parse_known_args()[0].threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _threads
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
 
 import rnnc  # noqa: E402
 from rnnc import _C, functional as F  # noqa: E402
+from peak import blas_threads, fma_roofline, gemm_peak  # noqa: E402
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 FULL_SHAPES = [(H, B, T) for H in (128, 256, 512, 1024) for B in (1, 32, 64) for T in (50, 100)] \
@@ -122,19 +156,27 @@ def twin_calls(cell, x, weights, d_out):
     return infer, train
 
 
+def measure_peak(dtype, threads, n, repeats, when):
+    """Print and return the GEMM GFLOP/s (NumPy, rnnc) and the fp32 FMA roofline."""
+    p = gemm_peak(dtype, threads, n, repeats)
+    p["fma"] = fma_roofline(threads)
+    print(f"# peak at the {when}: {n}^3 {np.dtype(dtype).name} GEMM {p['numpy']:.1f} GFLOP/s "
+          f"(numpy), {p['rnnc']:.1f} GFLOP/s (rnnc); fp32 FMA roofline {p['fma']:.1f} GFLOP/s",
+          flush=True)
+    return p
+
+
+def target_line(rows, peak, dtype):
+    """The issue's figure: LSTM forward+backward at B=64, H=I=512, T=100, or None."""
+    for r in rows:
+        if (r["cell"], r["H"], r["B"], r["T"], r["mode"]) == ("lstm", 512, 64, 100, "train"):
+            return (f"# LSTM fwd+bwd B=64 H=I=512 T=100 ({dtype}): {r['rnnc_gflops']:.1f} GFLOP/s, "
+                    f"peak {peak:.1f} GFLOP/s, {r['rnnc_pct_peak']:.0f}% of peak (target 60%)")
+    return None
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="a small subset of shapes")
-    ap.add_argument("--cells", default="rnn,lstm,gru")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--no-twin", action="store_true", help="skip the NumPy twin")
-    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
-    ap.add_argument("--shapes", default=None,
-                    help="explicit shapes H:B:T separated by commas, e.g. 256:64:50,512:1:100")
-    ap.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                   "results_rnn.json"))
+    ap = build_parser()
     args = ap.parse_args(argv)
 
     dtype = np.float32 if args.dtype == "float32" else np.float64
@@ -156,17 +198,25 @@ def main(argv=None):
         except ImportError:
             print("torch not importable: comparing with the NumPy twin only")
     rnnc.set_num_threads(args.threads)
+    nblas = blas_threads()
+    if nblas is not None and nblas != args.threads:  # NumPy loaded before main() set it
+        print(f"# NumPy's BLAS had {nblas} threads: set to {args.threads}")
+        nblas = blas_threads(args.threads)
 
     meta = dict(threads=args.threads, dtype=args.dtype, repeats=args.repeats,
                 isa=_C.get_isa(), machine=platform.machine(), processor=platform.processor(),
-                cpus=os.cpu_count(), numpy=np.__version__,
+                cpus=os.cpu_count(), numpy=np.__version__, blas_threads=nblas,
                 torch=getattr(torch, "__version__", None), rnnc=rnnc.__version__,
                 load_before=load_average())
     print(f"# rnnc bench: {meta}")
     if (meta["load_before"] or 0) > 0.5 * (os.cpu_count() or 1):
         print(f"# WARNING: load average {meta['load_before']} -- other work is running; "
               f"timings (PyTorch's especially) will be distorted")
-    hdr = (f"{'cell':5} {'H':>5} {'B':>3} {'T':>4} {'mode':5} {'rnnc ms':>9} {'GF/s':>6} "
+    peak_reps = 3 if args.quick else 5
+    peaks = {"start": measure_peak(dtype, args.threads, args.peak_n, peak_reps, "start")}
+    peak0 = max(peaks["start"]["numpy"], peaks["start"]["rnnc"])
+    print(f"# % peak (%pk) below: rnnc GFLOP/s / {peak0:.1f} (the best GEMM so far)")
+    hdr = (f"{'cell':5} {'H':>5} {'B':>3} {'T':>4} {'mode':5} {'rnnc ms':>9} {'GF/s':>6} {'%pk':>4} "
            f"{'torch ms':>9} {'GF/s':>6} {'torch/rnnc':>10} {'twin ms':>9} {'twin/rnnc':>9}")
     print(hdr)
     print("-" * len(hdr))
@@ -205,16 +255,18 @@ def main(argv=None):
                     res[name] = timed(calls[idx], reps)
                 row = dict(cell=cell, H=H, I=I, B=B, T=T, mode=mode, flops=flops * mult,
                            **{f"{k}_ms": v * 1e3 for k, v in res.items()})
+                row["rnnc_gflops"] = flops * mult / res["rnnc"] / 1e9
                 rows.append(row)
 
                 def fmt(name):
                     if name not in res:
                         return f"{'-':>9} {'-':>6}"
                     return f"{res[name] * 1e3:9.2f} {flops * mult / res[name] / 1e9:6.1f}"
+                pct = f"{100 * row['rnnc_gflops'] / peak0:4.0f}"
                 ratio_t = f"{res['torch'] / res['rnnc']:10.2f}" if "torch" in res else f"{'-':>10}"
                 twin = f"{res['twin'] * 1e3:9.1f} {res['twin'] / res['rnnc']:9.1f}" \
                     if "twin" in res else f"{'-':>9} {'-':>9}"
-                print(f"{cell:5} {H:5d} {B:3d} {T:4d} {mode:5} {fmt('rnnc')} {fmt('torch')} "
+                print(f"{cell:5} {H:5d} {B:3d} {T:4d} {mode:5} {fmt('rnnc')} {pct} {fmt('torch')} "
                       f"{ratio_t} {twin}", flush=True)
     elapsed = time.perf_counter() - t_start
     ratios = [r["torch_ms"] / r["rnnc_ms"] for r in rows if "torch_ms" in r]
@@ -223,6 +275,18 @@ def main(argv=None):
         wins = sum(r > 1 for r in ratios)
         print(f"# torch/rnnc geometric mean {gm:.2f}; rnnc faster in {wins}/{len(ratios)} "
               f"cases; {elapsed:.0f} s")
+    peaks["end"] = measure_peak(dtype, args.threads, args.peak_n, peak_reps, "end")
+    peak = max(p[k] for p in peaks.values() for k in ("numpy", "rnnc"))
+    meta["peak"] = dict(gflops=peak, gemm_n=args.peak_n, **peaks)
+    for r in rows:
+        r["rnnc_pct_peak"] = 100 * r["rnnc_gflops"] / peak
+    print(f"# peak = {peak:.1f} GFLOP/s (best of the GEMMs at the start and the end)")
+    if peak > peak0:
+        print(f"# (the %pk column above used {peak0:.1f}; scale it by {peak0 / peak:.2f}: the "
+              f"JSON's rnnc_pct_peak uses {peak:.1f})")
+    line = target_line(rows, peak, args.dtype)
+    if line:
+        print(line)
     meta["load_after"] = load_average()
     print(f"# load average before/after: {meta['load_before']} / {meta['load_after']}")
     with open(args.json, "w") as f:

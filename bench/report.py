@@ -1,15 +1,22 @@
-"""Turn bench_rnn.py's JSON into BENCHMARKS.md and a speed-up plot.
+"""Turn bench_rnn.py's and bench_memory.py's JSON into BENCHMARKS.md and a speed-up plot.
 
-    python bench/bench_rnn.py --json /tmp/rnn.json
-    python bench/bench_gemm.py ...                      # for the peak figure
-    python bench/report.py /tmp/rnn.json --peak 441 --out BENCHMARKS.md --plot bench/speedup.png
+    python bench/bench_rnn.py --json /tmp/rnn.json      # measures the peak in the same run
+    python bench/bench_memory.py --json /tmp/mem.json
+    python bench/report.py /tmp/rnn.json --memory /tmp/mem.json --out BENCHMARKS.md \
+        --plot bench/speedup.png
 
-The table lists every row (ms, GFLOP/s, torch/rnnc); the plot shows torch time /
-rnnc time per shape (above 1: rnnc is faster), one panel per cell kind.
+The timing table lists every row (ms, GFLOP/s, % of the peak measured in the same
+run, torch/rnnc); the memory table the peak memory of one training step.  The plot
+shows torch time / rnnc time per shape (above 1: rnnc is faster), one panel per cell.
+--peak overrides the run's peak (for JSON from before bench_rnn.py measured it).
 """
 import argparse
 import json
+import math
+import os
 import platform
+
+MIB = 2.0 ** 20
 
 
 def cpu_model_and_flags():
@@ -54,15 +61,96 @@ def speedup_plot(rows, path):
     fig.savefig(path, dpi=110)
 
 
+def peak_lines(meta, peak):
+    """How the peak was measured (bench_rnn.py's meta["peak"]), or the --peak given."""
+    p = meta.get("peak")
+    if not p or peak != p["gflops"]:
+        return [f"Peak: {peak:.0f} GFLOP/s (given with --peak, not measured in this run).", ""]
+    n, dt = p.get("gemm_n"), meta.get("dtype")
+    runs = "; ".join(f"{when}: NumPy {p[when]['numpy']:.1f}, rnnc {p[when]['rnnc']:.1f} GFLOP/s "
+                     f"(fp32 FMA roofline {p[when]['fma']:.1f})" for when in ("start", "end") if when in p)
+    return [f"Peak: {peak:.1f} GFLOP/s, measured in the same run as the best of a {n}x{n}x{n} "
+            f"{dt} GEMM by NumPy's matmul (its BLAS on {meta.get('blas_threads')} threads) and "
+            f"by rnnc's own kernel ({meta.get('threads')} threads), median of several runs at the "
+            f"start and at the end of the run ({runs}).  \"% peak\" is rnnc's GFLOP/s over it; "
+            f"FLOPs are 2·B·(I+H)·G·H·T for a forward pass and 3x that for forward+backward.", ""]
+
+
+def summary_lines(rows, peak, mem_rows):
+    out = []
+    ratios = [r["torch_ms"] / r["rnnc_ms"] for r in rows if "torch_ms" in r]
+    if ratios:
+        gm = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+        out.append(f"- rnnc is faster than torch in {sum(x > 1 for x in ratios)} of {len(ratios)} "
+                   f"timed cases; geometric mean torch/rnnc = {gm:.2f}.")
+    for r in rows:
+        if (r["cell"], r["H"], r["B"], r["T"], r["mode"]) == ("lstm", 512, 64, 100, "train"):
+            gf = r["flops"] / r["rnnc_ms"] / 1e6
+            pct = f" = {100 * gf / peak:.0f}% of the {peak:.1f} GFLOP/s peak" if peak else ""
+            out.append(f"- LSTM forward+backward at B = 64, H = I = 512, T = 100: {gf:.1f} GFLOP/s"
+                       f"{pct} (target 60%).")
+    both = [m for m in mem_rows if "peak" in m.get("rnnc", {}) and "peak" in m.get("torch", {})]
+    if both:
+        ratio = [m["rnnc"]["peak"] / m["torch"]["peak"] for m in both]
+        out.append(f"- Peak memory of a training step: rnnc at or below torch in "
+                   f"{sum(x <= 1 for x in ratio)} of {len(both)} cases; rnnc/torch "
+                   f"{min(ratio):.2f}-{max(ratio):.2f}.")
+    return ["## Summary (this run)", ""] + out + [""] if out else []
+
+
+def timing_lines(rows, peak, plot):
+    lines = [f"![speed-up against PyTorch]({plot})", "",
+             "| cell | H=I | B | T | mode | rnnc ms | rnnc GFLOP/s | % peak | torch ms | torch/rnnc |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        gf = r["flops"] / r["rnnc_ms"] / 1e6
+        pk = f"{100 * gf / peak:.0f}%" if peak else "-"
+        tm = f"{r['torch_ms']:.2f}" if "torch_ms" in r else "-"
+        ratio = f"{r['torch_ms'] / r['rnnc_ms']:.2f}" if "torch_ms" in r else "-"
+        lines.append(f"| {r['cell']} | {r['H']} | {r['B']} | {r['T']} | "
+                     f"{'inference' if r['mode'] == 'fwd' else 'fwd+bwd'} | {r['rnnc_ms']:.2f} | "
+                     f"{gf:.1f} | {pk} | {tm} | {ratio} |")
+    return lines + [""]
+
+
+def memory_lines(mem):
+    """The table of bench_memory.py's JSON."""
+    meta = mem["meta"]
+    how = "after a tiny warm-up step" if meta.get("warmup") else "cold (no warm-up step)"
+    lines = ["## Peak memory of one training step", "",
+             f"Forward in training mode + backward (gradients of x and every weight), each in a "
+             f"fresh process {how}: VmHWM - VmRSS before the step, in MiB (bench/bench_memory.py; "
+             f"dtype {meta.get('dtype')}, {meta.get('threads')} threads).  Inputs: x, d_out and "
+             f"the weights (not counted in the peaks).  Saved: what forward keeps for backward "
+             f"(torch: as allocated).", "",
+             "| cell | H=I | B | T | inputs | rnnc | rnnc saved | torch | torch saved | rnnc/torch |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for m in mem["rows"]:
+        r, t = m.get("rnnc", {}), m.get("torch", {})
+
+        def mib(d, key):
+            return f"{d[key] / MIB:.1f}" if key in d else "-"
+        ratio = f"{r['peak'] / t['peak']:.2f}" if "peak" in r and "peak" in t else "-"
+        lines.append(f"| {m['cell']} | {m['H']} | {m['B']} | {m['T']} | {mib(r, 'inputs')} | "
+                     f"{mib(r, 'peak')} | {mib(r, 'saved')} | {mib(t, 'peak')} | {mib(t, 'saved')} | "
+                     f"{ratio} |")
+    return lines + [""]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("json")
-    ap.add_argument("--peak", type=float, default=None, help="measured fp32 peak, GFLOP/s")
+    ap.add_argument("json", help="bench_rnn.py's results")
+    ap.add_argument("--memory", default="bench/results_memory.json",
+                    help="bench_memory.py's results (skipped when the file does not exist)")
+    ap.add_argument("--peak", type=float, default=None,
+                    help="peak GFLOP/s to use instead of the one measured in the run")
     ap.add_argument("--out", default="BENCHMARKS.md")
     ap.add_argument("--plot", default="bench/speedup.png")
     args = ap.parse_args(argv)
     data = json.load(open(args.json))
     meta, rows = data["meta"], data["rows"]
+    peak = args.peak or (meta.get("peak") or {}).get("gflops")
+    mem = json.load(open(args.memory)) if args.memory and os.path.exists(args.memory) else None
     model, simd = cpu_model_and_flags()
     lines = ["# Benchmarks", "",
              f"Machine: {model}, {meta.get('cpus')} cores, SIMD flags: {' '.join(simd)}.  "
@@ -70,22 +158,14 @@ def main(argv=None):
              f"torch {meta.get('torch')} (torch.set_num_threads); dtype {meta.get('dtype')}; "
              f"median of {meta.get('repeats')} runs after warm-up.  Load average before/after: "
              f"{meta.get('load_before')} / {meta.get('load_after')}.", ""]
-    if args.peak:
-        lines += [f"Measured fp32 FMA peak (bench/bench_gemm.py, same machine): {args.peak:.0f} GFLOP/s "
-                  f"for {meta.get('threads')} threads.", ""]
-    lines += [f"![speed-up against PyTorch]({args.plot})", "",
-              "| cell | H=I | B | T | mode | rnnc ms | rnnc GFLOP/s | % peak | torch ms | torch/rnnc |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        gf = r["flops"] / r["rnnc_ms"] / 1e6
-        pk = f"{100 * gf / args.peak:.0f}%" if args.peak else "-"
-        tm = f"{r['torch_ms']:.2f}" if "torch_ms" in r else "-"
-        ratio = f"{r['torch_ms'] / r['rnnc_ms']:.2f}" if "torch_ms" in r else "-"
-        lines.append(f"| {r['cell']} | {r['H']} | {r['B']} | {r['T']} | "
-                     f"{'inference' if r['mode'] == 'fwd' else 'fwd+bwd'} | {r['rnnc_ms']:.2f} | "
-                     f"{gf:.1f} | {pk} | {tm} | {ratio} |")
+    if peak:
+        lines += peak_lines(meta, peak)
+    lines += summary_lines(rows, peak, mem["rows"] if mem else [])
+    lines += timing_lines(rows, peak, args.plot)
+    if mem:
+        lines += memory_lines(mem)
     with open(args.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("\n".join(lines))
     speedup_plot(rows, args.plot)
     print(f"wrote {args.out} and {args.plot}")
 

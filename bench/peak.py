@@ -1,0 +1,80 @@
+"""The machine's measured GEMM peak, for "% of peak" figures in the benchmarks.
+
+The peak is what a large GEMM reaches on this machine at the bench's thread count:
+NumPy's matmul (its BLAS) and rnnc's own kernel (the gemm_raw hook, output
+preallocated), median of several runs each.  The FMA roofline (rnnc._C.fma_peak,
+fp32 FMA chains on every thread) is reported beside it, for reference only.
+
+NumPy's BLAS reads its thread count when it loads: the caller sets
+OPENBLAS_NUM_THREADS before importing NumPy; blas_threads() checks (or corrects) it.
+"""
+from __future__ import annotations
+
+import ctypes
+import statistics
+import time
+
+import numpy as np
+
+from rnnc import _C
+
+
+def blas_threads(n=None):
+    """The thread count of NumPy's OpenBLAS (set to n first when given), or None when
+    NumPy's BLAS is not an OpenBLAS this can find."""
+    paths = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            if "openblas" in line.lower() and "/" in line:
+                paths.add(line[line.index("/"):].strip())
+    for path in sorted(paths):
+        lib = ctypes.CDLL(path)
+        # scipy-openblas wheels prefix the symbols; a plain OpenBLAS does not
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""),
+                               ("openblas", "64_"), ("openblas", "")):
+            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if get is None:
+                continue
+            if n is not None:
+                getattr(lib, f"{prefix}_set_num_threads{suffix}")(ctypes.c_int(n))
+            return int(get())
+    return None
+
+
+def _median_seconds(fn, repeats):
+    fn()  # warm-up (packing buffers, thread start)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def gemm_peak(dtype=np.float32, threads=None, n=2048, repeats=5):
+    """GFLOP/s of an n x n x n product: {"numpy": ..., "rnnc": ...}.
+
+    rnnc's kernel runs on `threads` threads (its current count when None) and on the
+    current instruction-set path; NumPy on its BLAS's thread count."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    c = np.zeros((n, n), dtype)
+    flops = 2.0 * n * n * n
+    saved = _C.get_num_threads()
+    if threads:
+        _C.set_num_threads(threads)
+    try:
+        t_rnnc = _median_seconds(lambda: _C.gemm_raw(0, 0, n, n, n, 1.0, a, n, b, n, 0.0, c, n),
+                                 repeats)
+    finally:
+        _C.set_num_threads(saved)
+    t_numpy = _median_seconds(lambda: np.matmul(a, b, out=c), repeats)
+    time.sleep(0.2)  # let the BLAS threads stop spinning before anything else is timed
+    return {"numpy": flops / t_numpy / 1e9, "rnnc": flops / t_rnnc / 1e9}
+
+
+def fma_roofline(threads, iters=10_000_000, tries=3):
+    """fp32 FMA-chain GFLOP/s on `threads` threads of the current ISA path (best of
+    `tries`): the arithmetic ceiling, not reachable by a GEMM."""
+    return max(_C.fma_peak(_C.get_isa(), threads, iters) for _ in range(tries))
