@@ -938,11 +938,15 @@ static PyObject *py_layernorm_forward(PyObject *self, PyObject *args, PyObject *
     if (!(out = new_empty(2, shape_nc, typenum))) goto fail;
     if (save && (!(mean = new_empty(1, shape_n, typenum)) || !(rstd = new_empty(1, shape_n, typenum))))
         goto fail;
-    rnnc_status s;
-    Py_BEGIN_ALLOW_THREADS
-    s = rnnc_layernorm_forward(dt, PyArray_DATA(out), data_or_null(mean), data_or_null(rstd),
-                               PyArray_DATA(x), data_or_null(w), data_or_null(b), N, C, eps);
-    Py_END_ALLOW_THREADS
+    rnnc_status s = RNNC_OK;
+    /* An empty output and no statistics: nothing to compute.  (The core would still
+     * walk N rows of C == 0 features: 2**40 of them for a zero-size (2**40, 0) input.) */
+    if (C > 0 || save) {
+        Py_BEGIN_ALLOW_THREADS
+        s = rnnc_layernorm_forward(dt, PyArray_DATA(out), data_or_null(mean), data_or_null(rstd),
+                                   PyArray_DATA(x), data_or_null(w), data_or_null(b), N, C, eps);
+        Py_END_ALLOW_THREADS
+    }
     if (s != RNNC_OK) { raise_status(s, F); goto fail; }
     PyObject *result = PyTuple_Pack(3, (PyObject *)out, mean ? (PyObject *)mean : Py_None,
                                     rstd ? (PyObject *)rstd : Py_None);
@@ -1294,6 +1298,9 @@ static PyObject *py_gemm_raw(PyObject *self, PyObject *args, PyObject *kw)
     if (flat_buffer(ao, F, "a", typenum, need_a, 0, &A) || flat_buffer(bo, F, "b", typenum, need_b, 0, &B) ||
         flat_buffer(co, F, "c", typenum, need_c, 1, &C))
         return NULL;
+    /* An empty C: nothing to compute.  (Packing a K x 0 B, or slicing 0 x N, would
+     * still loop over K or N, which no buffer bounds when the other size is 0.) */
+    if (M == 0 || N == 0) Py_RETURN_NONE;
     rnnc_status s = RNNC_OK;
     void *packed = NULL;
     if (mode > 0) {

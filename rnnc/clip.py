@@ -27,7 +27,7 @@ from typing import Dict, List, Union
 import numpy as np
 
 from rnnc import _C
-from rnnc.module import Module, Parameter
+from rnnc.module import Module, Parameter, as_float
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "grad_norms", "total_grad_norm"]
 
@@ -59,6 +59,9 @@ def _collect_grads(params_or_grads, func: str) -> List[np.ndarray]:
         g = _grad_of(item, func, i)
         if g is None or id(g) in seen:
             continue
+        if not isinstance(g, np.ndarray):         # a Parameter whose .grad was replaced
+            raise TypeError(f"{func}(): the gradient at position {i} must be a numpy array, "
+                            f"got {type(g).__name__}")
         if g.dtype not in (np.float32, np.float64):
             raise TypeError(f"{func}(): gradients must have dtype float32 or float64, got "
                             f"{g.dtype} at position {i}")
@@ -76,7 +79,7 @@ def _by_dtype(grads: List[np.ndarray]) -> List[List[np.ndarray]]:
 
 
 def _norm_type(norm_type) -> float:
-    p = float(norm_type)   # accepts "inf" like torch
+    p = as_float(norm_type, "norm_type")   # accepts "inf" like torch
     if not p > 0:
         raise ValueError(f"norm_type must be > 0 or inf, got {norm_type!r}")
     return p
@@ -110,7 +113,7 @@ def clip_grad_norm_(params_or_grads, max_norm: float, norm_type: float = 2.0,
     Returns the norm before clipping (a Python float).  See the module docstring for
     NaN/inf; error_if_nonfinite=True raises RuntimeError on a NaN/inf norm.
     """
-    max_norm = float(max_norm)
+    max_norm = as_float(max_norm, "clip_grad_norm_(): max_norm")
     if not max_norm >= 0:
         raise ValueError(f"clip_grad_norm_(): max_norm must be >= 0, got {max_norm}")
     p = _norm_type(norm_type)
@@ -133,7 +136,7 @@ def clip_grad_norm_(params_or_grads, max_norm: float, norm_type: float = 2.0,
 
 def clip_grad_value_(params_or_grads, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place (NaN stays NaN)."""
-    clip_value = float(clip_value)
+    clip_value = as_float(clip_value, "clip_grad_value_(): clip_value")
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_(): clip_value must be >= 0, got {clip_value}")
     grads = _collect_grads(params_or_grads, "clip_grad_value_")
@@ -169,6 +172,9 @@ def grad_norms(params, norm_type: float = 2.0) -> Union[Dict[str, float], List[f
     for i, g in enumerate(grads):
         if g is None:
             continue
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"grad_norms(): the gradient at position {i} must be a numpy "
+                            f"array, got {type(g).__name__}")
         if g.dtype not in (np.float32, np.float64):
             raise TypeError(f"grad_norms(): gradient at position {i} must have dtype float32 "
                             f"or float64, got {g.dtype}")

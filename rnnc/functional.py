@@ -167,9 +167,11 @@ def _check_x(func, x):
     return np.ascontiguousarray(x)
 
 
-def _check_int(func, name, v, lo):
+def _check_int(func, name, v, lo, hi):
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
         raise ValueError(f"{func}(): {name} must be an integer >= {lo}, got {v!r}")
+    if v > hi:
+        raise ValueError(f"{func}(): {name} must be at most {hi}, got {v!r}")
     return int(v)
 
 
@@ -274,6 +276,7 @@ def _check_lengths(func, lengths, B, T):
         raise TypeError(f"{func}(): lengths must be an integer array, got dtype {arr.dtype}")
     if arr.shape != (B,):
         raise ValueError(f"{func}(): lengths must have shape (B,) = ({B},), got {arr.shape}")
+    arr = np.ascontiguousarray(arr)   # first: a zero-stride view of 2**40 is MemoryError here
     if B and (arr.min() < 0 or arr.max() > T):
         raise ValueError(f"{func}(): lengths must lie in [0, T] = [0, {T}], got min "
                          f"{arr.min()}, max {arr.max()}")
@@ -283,7 +286,7 @@ def _check_lengths(func, lengths, B, T):
 def _forward(func, cell, x, weights, h0, c0, num_layers, bidirectional, lengths, dropout,
              seed, training, layer_norm):
     x = _check_x(func, x)
-    L = _check_int(func, "num_layers", num_layers, 1)
+    L = _check_int(func, "num_layers", num_layers, 1, 4096)   # the binding's bound
     bidirectional = _check_flag(func, "bidirectional", bidirectional)
     training = _check_flag(func, "training", training)
     layer_norm = _check_flag(func, "layer_norm", layer_norm)

@@ -27,6 +27,16 @@ def as_float_dtype(dtype) -> np.dtype:
     return dt
 
 
+def as_float(v, what: str) -> float:
+    """float(v) for a hyperparameter; an int too large for a float is a ValueError
+    naming `what` (float() itself would raise OverflowError), a non-number TypeError."""
+    try:
+        return float(v)
+    except OverflowError:
+        raise ValueError(f"{what} must be a number that fits a float (|v| < 1.8e308), "
+                         f"got a larger {type(v).__name__}") from None
+
+
 class Parameter:
     """A trainable array and its gradient (same shape and dtype).
 

@@ -23,7 +23,7 @@ from typing import NamedTuple, Optional, Tuple
 import numpy as np
 
 from rnnc import _C
-from rnnc.module import Module, Parameter, as_float_dtype
+from rnnc.module import Module, Parameter, as_float, as_float_dtype
 
 __all__ = ["layer_norm", "layer_norm_backward", "LayerNormSaved", "LayerNorm"]
 
@@ -95,7 +95,7 @@ def layer_norm(x: np.ndarray, weight: Optional[np.ndarray] = None,
             weight, bias = (a, bias) if name == "weight" else (weight, a)
             if a.shape != shape:
                 raise ValueError(f"layer_norm(): {name} must have shape {shape}, got {a.shape}")
-    eps = float(eps)
+    eps = as_float(eps, "layer_norm(): eps")
     if not (0 <= eps < float("inf")):
         raise ValueError(f"layer_norm(): eps must be a finite number >= 0, got {eps}")
     C = int(np.prod(shape))
@@ -176,7 +176,7 @@ class LayerNorm(Module):
                  bias: bool = True, dtype=np.float32):
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
-        eps = float(eps)
+        eps = as_float(eps, "LayerNorm(): eps")
         if not (0 <= eps < float("inf")):
             raise ValueError(f"LayerNorm(): eps must be a finite number >= 0, got {eps}")
         self.eps = eps

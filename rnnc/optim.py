@@ -21,13 +21,14 @@ and friends do not exist.  State dicts hold NumPy arrays and Python ints.
 from __future__ import annotations
 
 import math
+import sys
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import numpy as np
 
 from rnnc import _C
-from rnnc.module import Module, Parameter
+from rnnc.module import Module, Parameter, as_float
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "StepLR"]
 
@@ -128,6 +129,9 @@ class Optimizer:
 
     def _check_param(self, group, i: int, p: Parameter) -> None:
         name = group["param_names"][i] if "param_names" in group else f"#{i}"
+        if not isinstance(p.data, np.ndarray):      # .data replaced by the caller
+            raise TypeError(f"{type(self).__name__}.step(): parameter {name} has data of "
+                            f"type {type(p.data).__name__}, not a numpy array")
         if not isinstance(p.grad, np.ndarray) or p.grad.shape != p.data.shape \
                 or p.grad.dtype != p.data.dtype:
             raise ValueError(f"{type(self).__name__}.step(): parameter {name} has data "
@@ -231,8 +235,8 @@ class Optimizer:
         for k, kind in keys.items():
             v = entry[k]
             if kind == "int":
-                f = float(_to_numpy(v))
-                if not (f >= 0 and f == int(f)):
+                f = as_float(_to_numpy(v), f"{cls}.load_state_dict(): '{k}'")
+                if not (0 <= f < math.inf and f == int(f)):
                     raise ValueError(f"{cls}.load_state_dict(): '{k}' of parameter {idx} must "
                                      f"be an integer >= 0, got {v!r}")
                 out[k] = int(f)
@@ -260,9 +264,12 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+_FLOAT_MAX = sys.float_info.max   # ints are compared exactly: 2**1100 is refused, not cast
+
+
 def _check_nonneg(name: str, label: str, v) -> None:
     if not isinstance(v, (int, float, np.floating, np.integer)) or isinstance(v, bool) \
-            or not 0.0 <= v < math.inf:
+            or not 0.0 <= v <= _FLOAT_MAX:
         raise ValueError(f"Invalid {label}: {v!r}")
 
 
@@ -285,7 +292,7 @@ class SGD(Optimizer):
         _check_nonneg("momentum", "momentum value", g["momentum"])
         _check_nonneg("weight_decay", "weight_decay value", g["weight_decay"])
         if not isinstance(g["dampening"], (int, float, np.floating, np.integer)) \
-                or not math.isfinite(g["dampening"]):
+                or not -_FLOAT_MAX <= g["dampening"] <= _FLOAT_MAX:
             raise ValueError(f"Invalid dampening value: {g['dampening']!r}")
         if g["nesterov"] and (g["momentum"] <= 0 or g["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
@@ -378,7 +385,7 @@ class StepLR:
         if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) \
                 or step_size < 1:
             raise ValueError(f"StepLR: step_size must be an integer >= 1, got {step_size!r}")
-        gamma = float(gamma)
+        gamma = as_float(gamma, "StepLR: gamma")
         if not 0.0 <= gamma < math.inf:
             raise ValueError(f"StepLR: gamma must be a finite number >= 0, got {gamma}")
         self.optimizer, self.step_size, self.gamma = optimizer, int(step_size), gamma
