@@ -1,9 +1,9 @@
-"""The machine's measured GEMM peak, for "% of peak" figures in the benchmarks.
+"""The machine's measured peak, for "% of peak" figures in the benchmarks.
 
-The peak is what a large GEMM reaches on this machine at the bench's thread count:
-NumPy's matmul (its BLAS) and rnnc's own kernel (the gemm_raw hook, output
-preallocated), median of several runs each.  The FMA roofline (rnnc._C.fma_peak,
-fp32 FMA chains on every thread) is reported beside it, for reference only.
+Two measures at the bench's thread count: what a large GEMM reaches (NumPy's matmul,
+its BLAS, and rnnc's own kernel through the gemm_raw hook, output preallocated;
+median of several runs each), and the FMA roofline (rnnc._C.fma_peak: fp32 FMA
+chains on every thread, the arithmetic ceiling).  bench_rnn.py takes the highest.
 
 NumPy's BLAS reads its thread count when it loads: the caller sets
 OPENBLAS_NUM_THREADS before importing NumPy; blas_threads() checks (or corrects) it.

@@ -69,10 +69,11 @@ def peak_lines(meta, peak):
     n, dt = p.get("gemm_n"), meta.get("dtype")
     runs = "; ".join(f"{when}: NumPy {p[when]['numpy']:.1f}, rnnc {p[when]['rnnc']:.1f} GFLOP/s "
                      f"(fp32 FMA roofline {p[when]['fma']:.1f})" for when in ("start", "end") if when in p)
-    return [f"Peak: {peak:.1f} GFLOP/s, measured in the same run as the best of a {n}x{n}x{n} "
-            f"{dt} GEMM by NumPy's matmul (its BLAS on {meta.get('blas_threads')} threads) and "
-            f"by rnnc's own kernel ({meta.get('threads')} threads), median of several runs at the "
-            f"start and at the end of the run ({runs}).  \"% peak\" is rnnc's GFLOP/s over it; "
+    return [f"Peak: {peak:.1f} GFLOP/s, measured in the same run as the highest of a "
+            f"{n}x{n}x{n} {dt} GEMM by NumPy's matmul (its BLAS on {meta.get('blas_threads')} "
+            f"threads), the same GEMM by rnnc's own kernel ({meta.get('threads')} threads), each "
+            f"the median of several runs, and the fp32 FMA roofline, at the start and at the end "
+            f"of the run ({runs}).  \"% peak\" is rnnc's GFLOP/s over it; "
             f"FLOPs are 2·B·(I+H)·G·H·T for a forward pass and 3x that for forward+backward.", ""]
 
 
