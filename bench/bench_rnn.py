@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -69,7 +68,7 @@ sys.path.insert(0, HERE)
 
 import rnnc  # noqa: E402
 from rnnc import _C, functional as F  # noqa: E402
-from peak import blas_threads, fma_roofline, gemm_peak  # noqa: E402
+from peak import blas_threads, fma_roofline, gemm_peak, timed  # noqa: E402
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 FULL_SHAPES = [(H, B, T) for H in (128, 256, 512, 1024) for B in (1, 32, 64) for T in (50, 100)] \
@@ -87,18 +86,6 @@ def load_average():
             return float(f.read().split()[0])
     except (OSError, ValueError):
         return None
-
-
-def timed(fn, repeats, warmup=1):
-    """Median wall time (s) of fn() over `repeats` runs after `warmup` runs."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def torch_module(torch, cell, H, dtype):

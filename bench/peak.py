@@ -41,8 +41,11 @@ def blas_threads(n=None):
     return None
 
 
-def _median_seconds(fn, repeats):
-    fn()  # warm-up (packing buffers, thread start)
+def timed(fn, repeats, warmup=1):
+    """Median wall time (s) of fn() over `repeats` runs after `warmup` runs (the
+    warm-up absorbs packing buffers and thread start)."""
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -65,11 +68,11 @@ def gemm_peak(dtype=np.float32, threads=None, n=2048, repeats=5):
     if threads:
         _C.set_num_threads(threads)
     try:
-        t_rnnc = _median_seconds(lambda: _C.gemm_raw(0, 0, n, n, n, 1.0, a, n, b, n, 0.0, c, n),
+        t_rnnc = timed(lambda: _C.gemm_raw(0, 0, n, n, n, 1.0, a, n, b, n, 0.0, c, n),
                                  repeats)
     finally:
         _C.set_num_threads(saved)
-    t_numpy = _median_seconds(lambda: np.matmul(a, b, out=c), repeats)
+    t_numpy = timed(lambda: np.matmul(a, b, out=c), repeats)
     time.sleep(0.2)  # let the BLAS threads stop spinning before anything else is timed
     return {"numpy": flops / t_numpy / 1e9, "rnnc": flops / t_rnnc / 1e9}
 
