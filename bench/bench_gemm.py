@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from rnnc import _C  # noqa: E402
+from peak import load_average  # noqa: E402
 
 ALL_ISAS = ("portable", "avx2", "avx512")
 
@@ -67,16 +68,6 @@ SHAPES = [
     ("dW", 1, 0, 2048, 512, 3200),
 ]
 QUICK = [SHAPES[i] for i in (1, 2, 5, 7, 10, 11)]
-
-
-def load_average():
-    """The 1-minute load average (Linux), or None: other work on the machine skews
-    every timing, so it is printed and stored with the results."""
-    try:
-        with open("/proc/loadavg") as f:
-            return float(f.read().split()[0])
-    except (OSError, ValueError):
-        return None
 
 
 def measure(fn, min_time):

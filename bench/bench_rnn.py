@@ -68,7 +68,7 @@ sys.path.insert(0, HERE)
 
 import rnnc  # noqa: E402
 from rnnc import _C, functional as F  # noqa: E402
-from peak import blas_threads, fma_roofline, gemm_peak, timed  # noqa: E402
+from peak import blas_threads, fma_roofline, gemm_peak, load_average, timed  # noqa: E402
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 FULL_SHAPES = [(H, B, T) for H in (128, 256, 512, 1024) for B in (1, 32, 64) for T in (50, 100)] \
@@ -76,16 +76,6 @@ FULL_SHAPES = [(H, B, T) for H in (128, 256, 512, 1024) for B in (1, 32, 64) for
 QUICK_SHAPES = [(128, 1, 50), (256, 32, 50), (512, 64, 50), (1024, 64, 25)]
 # The NumPy twin is slow (Python loop over steps, float64): only these shapes.
 TWIN_MAX = dict(H=256, B=32, T=50)
-
-
-def load_average():
-    """The 1-minute load average (Linux), or None: other work on the machine skews
-    every timing, so it is printed and stored with the results."""
-    try:
-        with open("/proc/loadavg") as f:
-            return float(f.read().split()[0])
-    except (OSError, ValueError):
-        return None
 
 
 def torch_module(torch, cell, H, dtype):

@@ -4,6 +4,7 @@ Two measures at the bench's thread count: what a large GEMM reaches (NumPy's mat
 its BLAS, and rnnc's own kernel through the gemm_raw hook, output preallocated;
 median of several runs each), and the FMA roofline (rnnc._C.fma_peak: fp32 FMA
 chains on every thread, the arithmetic ceiling).  bench_rnn.py takes the highest.
+Also the shared timing helpers of the benches: timed() and load_average().
 
 NumPy's BLAS reads its thread count when it loads: the caller sets
 OPENBLAS_NUM_THREADS before importing NumPy; blas_threads() checks (or corrects) it.
@@ -52,6 +53,16 @@ def timed(fn, repeats, warmup=1):
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def load_average():
+    """The 1-minute load average (Linux), or None: other work on the machine skews
+    every timing, so it is printed and stored with the results."""
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError):
+        return None
 
 
 def gemm_peak(dtype=np.float32, threads=None, n=2048, repeats=5):
