@@ -42,6 +42,17 @@ def _grad_of(item, func: str, index: int):
                     f"{type(item).__name__} at position {index}")
 
 
+def _check_grad(g, func: str, i: int) -> None:
+    """g (the gradient at position i) must be a float32/float64 array: TypeError if not
+    (e.g. a Parameter whose .grad was replaced by a number)."""
+    if not isinstance(g, np.ndarray):
+        raise TypeError(f"{func}(): the gradient at position {i} must be a numpy array, "
+                        f"got {type(g).__name__}")
+    if g.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{func}(): gradients must have dtype float32 or float64, got "
+                        f"{g.dtype} at position {i}")
+
+
 def _collect_grads(params_or_grads, func: str) -> List[np.ndarray]:
     """Gradient arrays, each once (tied parameters are counted and scaled once)."""
     if isinstance(params_or_grads, (Parameter, np.ndarray)):
@@ -59,12 +70,7 @@ def _collect_grads(params_or_grads, func: str) -> List[np.ndarray]:
         g = _grad_of(item, func, i)
         if g is None or id(g) in seen:
             continue
-        if not isinstance(g, np.ndarray):         # a Parameter whose .grad was replaced
-            raise TypeError(f"{func}(): the gradient at position {i} must be a numpy array, "
-                            f"got {type(g).__name__}")
-        if g.dtype not in (np.float32, np.float64):
-            raise TypeError(f"{func}(): gradients must have dtype float32 or float64, got "
-                            f"{g.dtype} at position {i}")
+        _check_grad(g, func, i)
         seen.add(id(g))
         grads.append(g)
     return grads
@@ -172,12 +178,7 @@ def grad_norms(params, norm_type: float = 2.0) -> Union[Dict[str, float], List[f
     for i, g in enumerate(grads):
         if g is None:
             continue
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"grad_norms(): the gradient at position {i} must be a numpy "
-                            f"array, got {type(g).__name__}")
-        if g.dtype not in (np.float32, np.float64):
-            raise TypeError(f"grad_norms(): gradient at position {i} must have dtype float32 "
-                            f"or float64, got {g.dtype}")
+        _check_grad(g, "grad_norms", i)
         by_dtype.setdefault(g.dtype, []).append(i)
     for idx in by_dtype.values():         # one core call per dtype
         _, per_array = _C.grad_norms([grads[i] for i in idx], p)
