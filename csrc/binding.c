@@ -275,8 +275,9 @@ static int parse_rnn_options(rnnc_rnn_config *cfg, const char *func, const char 
                              int layer_norm)
 {
     if (parse_cell(cell, &cfg->cell, func) < 0) return -1;
-    if (num_layers < 1 || num_layers > 4096) {
-        PyErr_Format(PyExc_ValueError, "%s(): num_layers must be in [1, 4096], got %lld", func, num_layers);
+    if (num_layers < 1 || num_layers > RNNC_MAX_LAYERS) {
+        PyErr_Format(PyExc_ValueError, "%s(): num_layers must be in [1, %d], got %lld", func,
+                     RNNC_MAX_LAYERS, num_layers);
         return -1;
     }
     if (hidden_size < 1) {
@@ -1527,5 +1528,7 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__C(void)
 {
     import_array();
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "MAX_LAYERS", RNNC_MAX_LAYERS) < 0) Py_CLEAR(m);
+    return m;
 }

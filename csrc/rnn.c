@@ -38,9 +38,6 @@
 #include "gemm.h"
 #include "threads.h"
 
-/* More layers than anyone stacks; keeps the layout walk (O(L) per lookup) cheap. */
-#define RNNC_MAX_LAYERS 4096
-
 /* Sizes derived from a checked configuration (shape legend in rnnc.h). */
 typedef struct {
     int64_t T, B, H, I, P, R, G, GH, L, D;

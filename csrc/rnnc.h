@@ -97,13 +97,16 @@ typedef enum {
 /* Number of gates G for a cell kind. */
 int rnnc_cell_gates(rnnc_cell cell);
 
+/* More layers than anyone stacks; keeps the layout walk (O(L) per lookup) cheap. */
+#define RNNC_MAX_LAYERS 4096
+
 typedef struct {
     rnnc_cell cell;
     rnnc_dtype dtype;
     int64_t T, B, H;
     int64_t input_size; /* I (named in full: complex.h defines a macro I) */
     int64_t P;          /* LSTM projection size; 0 = none (must be 0 for other cells) */
-    int64_t L;          /* layers >= 1 */
+    int64_t L;          /* layers, 1 .. RNNC_MAX_LAYERS */
     int64_t D;          /* 1 or 2 */
     int training;       /* 1: fill `saved` for backward; 0: inference, saves nothing */
     double dropout;     /* inverted dropout on the output of layers 0..L-2, in [0, 1);

@@ -286,7 +286,7 @@ def _check_lengths(func, lengths, B, T):
 def _forward(func, cell, x, weights, h0, c0, num_layers, bidirectional, lengths, dropout,
              seed, training, layer_norm):
     x = _check_x(func, x)
-    L = _check_int(func, "num_layers", num_layers, 1, 4096)   # the binding's bound
+    L = _check_int(func, "num_layers", num_layers, 1, _C.MAX_LAYERS)
     bidirectional = _check_flag(func, "bidirectional", bidirectional)
     training = _check_flag(func, "training", training)
     layer_norm = _check_flag(func, "layer_norm", layer_norm)
