@@ -118,6 +118,7 @@ static void barrier_wait(spin_barrier *b)
 }
 
 static _Thread_local spin_barrier *tls_barrier; /* barrier of the region we are in */
+static _Thread_local int tls_tid, tls_nt = 1;       /* this thread's place in it */
 
 void rnnc_region_barrier(void)
 {
@@ -128,8 +129,16 @@ void rnnc_region_barrier(void)
 
 typedef struct {
     _Alignas(64) atomic_ullong go; /* bumped by the owner to start this worker */
-    char pad[64 - sizeof(atomic_ullong)];
+    atomic_ullong taken;           /* the last job taken (or skipped, see below) */
+    char pad[64 - 2 * sizeof(atomic_ullong)];
 } worker_slot;
+
+/* One home range of tasks for the phases (rnnc_phases): word = phase << 32 |
+ * front << 16 | back, the tasks [front, back) of that phase not yet taken. */
+typedef struct {
+    _Alignas(64) atomic_ullong word;
+    char pad[64 - sizeof(atomic_ullong)];
+} task_range;
 
 static struct {
     atomic_flag busy;
@@ -144,19 +153,33 @@ static struct {
     int n, flags;
     _Alignas(64) atomic_int pending;
     _Alignas(64) spin_barrier barrier;
+    _Alignas(64) atomic_llong tasks_done; /* tasks finished over all phases so far */
+    task_range ranges[MAX_WORKERS + 1];
 } pool = {.busy = ATOMIC_FLAG_INIT,
           .mu = PTHREAD_MUTEX_INITIALIZER,
           .cv = PTHREAD_COND_INITIALIZER};
 
-static void run_share(int tid)
+/* Run fn as thread tid of nt, with `barrier` (NULL: none) as the region's. */
+static void run_as(rnnc_region_fn fn, void *ctx, int tid, int nt, spin_barrier *barrier,
+                   int flags)
 {
     unsigned csr = 0;
-    if (pool.flags & RNNC_PAR_FTZ) csr = rnnc_fp_enter_ftz();
+    if (flags & RNNC_PAR_FTZ) csr = rnnc_fp_enter_ftz();
     spin_barrier *outer = tls_barrier;
-    tls_barrier = &pool.barrier;
-    pool.fn(pool.ctx, tid, pool.n);
+    const int outer_tid = tls_tid, outer_nt = tls_nt;
+    tls_barrier = barrier;
+    tls_tid = tid;
+    tls_nt = nt;
+    fn(ctx, tid, nt);
     tls_barrier = outer;
-    if (pool.flags & RNNC_PAR_FTZ) rnnc_fp_restore(csr);
+    tls_tid = outer_tid;
+    tls_nt = outer_nt;
+    if (flags & RNNC_PAR_FTZ) rnnc_fp_restore(csr);
+}
+
+static void run_share(int tid)
+{
+    run_as(pool.fn, pool.ctx, tid, pool.n, &pool.barrier, pool.flags);
 }
 
 static void *worker_main(void *arg)
@@ -181,6 +204,9 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&pool.mu);
         }
         seen = atomic_load_explicit(go, memory_order_acquire);
+        /* take job `seen` unless the owner skipped it (RNNC_PAR_SHARED) meanwhile */
+        unsigned long long prev = seen - 1;
+        if (!atomic_compare_exchange_strong(&pool.slots[tid].taken, &prev, seen)) continue;
         run_share(tid);
         atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
     }
@@ -197,6 +223,7 @@ static int ensure_workers(int want)
         pthread_t th;
         pthread_attr_t attr;
         atomic_store(&pool.slots[tid].go, 0); /* the worker starts waiting for 1 */
+        atomic_store(&pool.slots[tid].taken, 0);
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         int rc = pthread_create(&th, &attr, worker_main, (void *)(intptr_t)tid);
@@ -224,13 +251,7 @@ static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork)
 
 static void run_alone(rnnc_region_fn fn, void *ctx, int flags)
 {
-    unsigned csr = 0;
-    if (flags & RNNC_PAR_FTZ) csr = rnnc_fp_enter_ftz();
-    spin_barrier *outer = tls_barrier;
-    tls_barrier = NULL;
-    fn(ctx, 0, 1);
-    tls_barrier = outer;
-    if (flags & RNNC_PAR_FTZ) rnnc_fp_restore(csr);
+    run_as(fn, ctx, 0, 1, NULL, flags);
 }
 
 int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags)
@@ -255,6 +276,9 @@ int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags)
     pool.barrier.n = n;
     atomic_store_explicit(&pool.barrier.count, 0, memory_order_relaxed);
     atomic_store_explicit(&pool.pending, n - 1, memory_order_relaxed);
+    atomic_store_explicit(&pool.tasks_done, 0, memory_order_relaxed);
+    for (int tid = 0; tid < n; tid++)
+        atomic_store_explicit(&pool.ranges[tid].word, 0, memory_order_relaxed);
     for (int tid = 1; tid < n; tid++) /* seq_cst: ordered before the sleepers check */
         atomic_fetch_add(&pool.slots[tid].go, 1);
     if (atomic_load(&pool.sleepers) > 0) {
@@ -263,6 +287,12 @@ int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags)
         pthread_mutex_unlock(&pool.mu);
     }
     run_share(0);
+    if (flags & RNNC_PAR_SHARED) /* skip the helpers that have not started yet */
+        for (int tid = 1; tid < n; tid++) {
+            unsigned long long job = atomic_load(&pool.slots[tid].go), prev = job - 1;
+            if (atomic_compare_exchange_strong(&pool.slots[tid].taken, &prev, job))
+                atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_relaxed);
+        }
     backoff w = {0};
     while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) backoff_step(&w);
     atomic_flag_clear_explicit(&pool.busy, memory_order_release);
@@ -294,7 +324,76 @@ void rnnc_parallel_for(int64_t n_tasks, int want, rnnc_task_fn fn, void *ctx, in
     for_ctx f = {.fn = fn, .ctx = ctx, .n_tasks = n_tasks};
     atomic_init(&f.next, 0);
     if (want <= 0 || want > n_tasks) want = n_tasks < 4096 ? (int)n_tasks : 4096;
-    rnnc_parallel_region(want, for_body, &f, flags);
+    rnnc_parallel_region(want, for_body, &f, flags | RNNC_PAR_SHARED);
+}
+
+/* ------------------------------------------------------------------ phases */
+
+#define WORD(ph, f, b) ((unsigned long long)(ph) << 32 | (unsigned long long)(f) << 16 | (b))
+
+void rnnc_phases_init(rnnc_phases *p)
+{
+    memset(p, 0, sizeof *p);
+    p->tid = tls_barrier ? tls_tid : 0;
+    p->nt = tls_barrier ? tls_nt : 1;
+}
+
+void rnnc_phase_begin(rnnc_phases *p, int64_t n_tasks)
+{
+    p->phase++;
+    p->n = n_tasks > 0 ? n_tasks : 0;
+    p->target += p->n;
+    p->claimed = 0;
+    p->range = p->tid;
+    p->ranges_left = p->nt;
+}
+
+/* Take a task of the current phase from home range r: its front (the owner) or its
+ * back (a thief); -1 when none is left. */
+static int64_t take_task(const rnnc_phases *p, int r, int front)
+{
+    atomic_ullong *word = &pool.ranges[r].word;
+    unsigned long long cur = atomic_load_explicit(word, memory_order_acquire);
+    for (;;) {
+        uint32_t ph = (uint32_t)(cur >> 32);
+        int64_t f = (int64_t)((cur >> 16) & 0xFFFF), b = (int64_t)(cur & 0xFFFF);
+        if (ph != p->phase) {
+            if ((int32_t)(ph - p->phase) > 0) return -1; /* a later phase: ours is over */
+            f = p->n * r / p->nt; /* untouched in this phase: the whole home range */
+            b = p->n * (r + 1) / p->nt;
+        }
+        if (f >= b) return -1;
+        const int64_t k = front ? f : b - 1;
+        const unsigned long long next = front ? WORD(p->phase, f + 1, b) : WORD(p->phase, f, b - 1);
+        if (atomic_compare_exchange_weak_explicit(word, &cur, next, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return k;
+    }
+}
+
+int64_t rnnc_phase_next(rnnc_phases *p)
+{
+    if (p->nt == 1) return p->claimed < p->n ? p->claimed++ : -1;
+    while (p->ranges_left > 0) {
+        int64_t k = take_task(p, p->range, p->range == p->tid);
+        if (k >= 0) {
+            p->claimed++;
+            return k;
+        }
+        p->range = (p->range + 1) % p->nt;
+        p->ranges_left--;
+    }
+    return -1;
+}
+
+void rnnc_phase_end(rnnc_phases *p)
+{
+    if (p->nt == 1) return;
+    if (p->claimed) /* release: our tasks' results before the count */
+        atomic_fetch_add_explicit(&pool.tasks_done, p->claimed, memory_order_release);
+    backoff w = {0};
+    while (atomic_load_explicit(&pool.tasks_done, memory_order_acquire) < p->target)
+        backoff_step(&w);
 }
 
 /* --------------------------------------------------------- thread scratch */

@@ -12,7 +12,9 @@
  * region alone on its own thread (nthreads == 1), so every entry point is
  * re-entrant and never deadlocks.
  *
- * Typical use, one region over a whole time loop with a spin barrier per step:
+ * The recurrent loops share their work out in phases (below), so that a thread the
+ * OS deschedules delays no one; a plain spin barrier is there for bodies that need
+ * every thread at every step, e.g.:
  *
  *   static void body(void *ctx, int tid, int nthreads) {
  *       for (t = 0; t < T; t++) {
@@ -33,6 +35,9 @@
 /* flags for rnnc_parallel_region / rnnc_parallel_for */
 #define RNNC_PAR_FTZ 1 /* flush denormals (FTZ/DAZ) in every participant; each
                           thread's own MXCSR is restored afterwards */
+#define RNNC_PAR_SHARED 2 /* the body only shares out work (rnnc_parallel_for, the
+                             phases below): a helper that has not started by the time
+                             tid 0 is done is skipped rather than waited for */
 
 /* fn(ctx, tid, nthreads) runs once on each of nthreads threads, tid in [0, nthreads);
  * the caller is tid 0.  nthreads = min(want, rnnc_get_num_threads()), or 1 when the
@@ -43,6 +48,42 @@ int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags);
 /* Spin barrier among the threads of the current region (no-op in a 1-thread region
  * or outside any region).  Every thread of the region must call it equally often. */
 void rnnc_region_barrier(void);
+
+/* ------------------------------------------------ phases of shared tasks
+ * Work sharing inside a region that runs a sequence of phases (a recurrent loop: one
+ * or two per time step), each of n_tasks independent tasks:
+ *
+ *   rnnc_phases ph;
+ *   rnnc_phases_init(&ph);
+ *   for (each phase) {
+ *       rnnc_phase_begin(&ph, n_tasks);
+ *       for (int64_t k; (k = rnnc_phase_next(&ph)) >= 0;) task(k);
+ *       rnnc_phase_end(&ph);   // returns once every task of the phase is done
+ *   }
+ *
+ * Thread tid first takes its home tasks [n*tid/nt, n*(tid+1)/nt) in order -- the same
+ * ones every phase, so their data stays in its cache -- then takes the tasks other
+ * threads have not started yet, from the far end of their home ranges.  A thread
+ * that is descheduled (another process, another library's spinning thread pool, the
+ * hypervisor) holds up only a task it has started: the others finish its share, and
+ * it catches up through the phases it missed without doing anything.  A spin barrier
+ * would make every other thread wait for it instead.
+ * Every thread of the region calls begin/end for the same phases with the same
+ * n_tasks (< 65536); a thread may skip next() altogether (e.g. without its scratch).
+ * Outside a region, or in a one-thread region, next() just counts 0..n_tasks-1. */
+typedef struct {
+    int tid, nt;
+    uint32_t phase;  /* phases begun so far (1 = the first) */
+    int64_t n;       /* tasks of the current phase */
+    int64_t claimed; /* tasks this thread took in the current phase */
+    int64_t target;  /* tasks of all phases begun so far */
+    int range, ranges_left; /* the home range being taken from, and how many remain */
+} rnnc_phases;
+void rnnc_phases_init(rnnc_phases *p);
+void rnnc_phase_begin(rnnc_phases *p, int64_t n_tasks);
+int64_t rnnc_phase_next(rnnc_phases *p);
+void rnnc_phase_end(rnnc_phases *p);
+#define RNNC_PHASE_MAX_TASKS 65535
 
 /* fn(ctx, task, tid) for every task in [0, n_tasks), tasks handed out dynamically
  * to at most `want` threads (want <= 0: rnnc_get_num_threads()). */

@@ -176,6 +176,31 @@ def test_region_barrier(nthreads):
 
 
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
+@pytest.mark.parametrize("n_tasks", [0, 1, 2, 5, 32])
+def test_region_phases_run_every_task_once_in_order(nthreads, n_tasks):
+    """The recurrent loops' work sharing: every task of every phase runs exactly once,
+    and only after the whole previous phase is done."""
+    _C.set_num_threads(nthreads)
+    used, errors, taken = _C.region_phases_check(nthreads, 3000, n_tasks, -1, 0)
+    assert used == nthreads
+    assert errors == 0
+    assert sum(taken) == 3000 * n_tasks
+
+
+@pytest.mark.parametrize("nthreads", [2, 3])
+def test_region_phases_do_not_wait_for_a_stalled_thread(nthreads):
+    """A thread that stops for a while (as a descheduled one does) does not hold the
+    others up: they take its tasks, so it ends up with fewer than its home share."""
+    _C.set_num_threads(nthreads)
+    phases, n_tasks = 400, 8
+    used, errors, taken = _C.region_phases_check(nthreads, phases, n_tasks, 1, 200_000)
+    assert used == nthreads and errors == 0
+    assert sum(taken) == phases * n_tasks
+    home = phases * (n_tasks * 2 // nthreads - n_tasks // nthreads)  # thread 1's home tasks
+    assert taken[1] < home
+
+
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
 def test_parallel_for_runs_every_task_once(nthreads):
     _C.set_num_threads(nthreads)
     for n in (0, 1, 2, 7, 1000):
