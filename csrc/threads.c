@@ -26,6 +26,7 @@
 #define MAX_WORKERS 255          /* helpers besides the caller */
 #define SPIN_NS 300000LL         /* an idle worker spins this long before sleeping */
 #define YIELD_AFTER_NS 50000LL /* a waiter spins this long, then yields as it polls */
+#define STEAL_AFTER_NS 20000LL /* a phase waiter takes others' tasks after this long */
 
 /* ------------------------------------------------------------ thread count */
 
@@ -344,8 +345,7 @@ void rnnc_phase_begin(rnnc_phases *p, int64_t n_tasks)
     p->n = n_tasks > 0 ? n_tasks : 0;
     p->target += p->n;
     p->claimed = 0;
-    p->range = p->tid;
-    p->ranges_left = p->nt;
+    p->own_done = p->all_taken = p->stole = 0;
 }
 
 /* Take a task of the current phase from home range r: its front (the owner) or its
@@ -371,17 +371,66 @@ static int64_t take_task(const rnnc_phases *p, int r, int front)
     }
 }
 
+/* Publish the tasks this thread finished (release: their results before the count). */
+static void publish_claimed(rnnc_phases *p)
+{
+    if (p->claimed)
+        atomic_fetch_add_explicit(&pool.tasks_done, p->claimed, memory_order_release);
+    p->claimed = 0;
+}
+
+static int phase_complete(const rnnc_phases *p)
+{
+    return atomic_load_explicit(&pool.tasks_done, memory_order_acquire) >= p->target;
+}
+
+/* A task of another home range, from its back; -1 when every task is taken. */
+static int64_t steal_task(rnnc_phases *p)
+{
+    for (int i = 1; i < p->nt; i++) {
+        int64_t k = take_task(p, (p->tid + i) % p->nt, 0);
+        if (k >= 0) return k;
+    }
+    return -1;
+}
+
+/* Own tasks first.  Then wait for the phase to complete, and take other threads'
+ * tasks only when that takes longer than STEAL_AFTER_NS -- a sign that a thread is
+ * not running -- or when stealing paid off in the previous phase (the thread is
+ * probably still out).  In a quiet machine no thread touches another's range, so
+ * the phases cost no more cache traffic than a barrier. */
 int64_t rnnc_phase_next(rnnc_phases *p)
 {
     if (p->nt == 1) return p->claimed < p->n ? p->claimed++ : -1;
-    while (p->ranges_left > 0) {
-        int64_t k = take_task(p, p->range, p->range == p->tid);
+    if (!p->own_done) {
+        int64_t k = take_task(p, p->tid, 1);
         if (k >= 0) {
             p->claimed++;
             return k;
         }
-        p->range = (p->range + 1) % p->nt;
-        p->ranges_left--;
+        p->own_done = 1;
+    }
+    publish_claimed(p);
+    long long start = 0, waited = 0;
+    unsigned spins = 0;
+    while (!phase_complete(p)) {
+        if (!p->all_taken && (p->eager || waited > STEAL_AFTER_NS)) {
+            int64_t k = steal_task(p);
+            if (k >= 0) {
+                p->claimed++;
+                p->stole = p->eager = 1;
+                return k;
+            }
+            p->all_taken = 1; /* the rest is running: just wait */
+            if (!p->stole) p->eager = 0;
+        }
+        rnnc_cpu_relax();
+        if ((++spins & 63) == 0) {
+            long long t = now_ns();
+            if (!start) start = t;
+            waited = t - start;
+            if (waited > YIELD_AFTER_NS) sched_yield(); /* the awaited thread needs a core */
+        }
     }
     return -1;
 }
@@ -389,11 +438,9 @@ int64_t rnnc_phase_next(rnnc_phases *p)
 void rnnc_phase_end(rnnc_phases *p)
 {
     if (p->nt == 1) return;
-    if (p->claimed) /* release: our tasks' results before the count */
-        atomic_fetch_add_explicit(&pool.tasks_done, p->claimed, memory_order_release);
+    publish_claimed(p);
     backoff w = {0};
-    while (atomic_load_explicit(&pool.tasks_done, memory_order_acquire) < p->target)
-        backoff_step(&w);
+    while (!phase_complete(p)) backoff_step(&w);
 }
 
 /* --------------------------------------------------------- thread scratch */

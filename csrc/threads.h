@@ -62,8 +62,9 @@ void rnnc_region_barrier(void);
  *   }
  *
  * Thread tid first takes its home tasks [n*tid/nt, n*(tid+1)/nt) in order -- the same
- * ones every phase, so their data stays in its cache -- then takes the tasks other
- * threads have not started yet, from the far end of their home ranges.  A thread
+ * ones every phase, so their data stays in its cache -- then, if the phase is not
+ * over within a few microseconds, takes the tasks other threads have not started
+ * yet, from the far end of their home ranges.  A thread
  * that is descheduled (another process, another library's spinning thread pool, the
  * hypervisor) holds up only a task it has started: the others finish its share, and
  * it catches up through the phases it missed without doing anything.  A spin barrier
@@ -75,9 +76,12 @@ typedef struct {
     int tid, nt;
     uint32_t phase;  /* phases begun so far (1 = the first) */
     int64_t n;       /* tasks of the current phase */
-    int64_t claimed; /* tasks this thread took in the current phase */
+    int64_t claimed; /* tasks this thread took and has not counted as done yet */
     int64_t target;  /* tasks of all phases begun so far */
-    int range, ranges_left; /* the home range being taken from, and how many remain */
+    int own_done;    /* this phase: no home task left */
+    int all_taken;   /* this phase: no task left anywhere */
+    int stole;       /* this phase: took another thread's task */
+    int eager;       /* take others' tasks at once (stealing paid off lately) */
 } rnnc_phases;
 void rnnc_phases_init(rnnc_phases *p);
 void rnnc_phase_begin(rnnc_phases *p, int64_t n_tasks);
