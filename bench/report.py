@@ -1,9 +1,11 @@
-"""Turn bench_rnn.py's and bench_memory.py's JSON into BENCHMARKS.md and a speed-up plot.
+"""Turn bench_rnn.py's, bench_memory.py's and bench_ratios.py's JSON into BENCHMARKS.md
+and a speed-up plot.
 
     python bench/bench_rnn.py --json /tmp/rnn.json      # measures the peak in the same run
     python bench/bench_memory.py --json /tmp/mem.json
-    python bench/report.py /tmp/rnn.json --memory /tmp/mem.json --out BENCHMARKS.md \
-        --plot bench/speedup.png
+    python bench/bench_ratios.py --json /tmp/ratios.json
+    python bench/report.py /tmp/rnn.json --memory /tmp/mem.json --ratios /tmp/ratios.json \
+        --out BENCHMARKS.md --plot bench/speedup.png
 
 The timing table lists every row (ms, GFLOP/s, % of the peak measured in the same
 run, torch/rnnc); the memory table the peak memory of one training step.  The plot
@@ -138,6 +140,25 @@ def memory_lines(mem):
     return lines + [""]
 
 
+def ratio_lines(rat):
+    """The table of bench_ratios.py's JSON: float64/float32 and 1 thread/N threads."""
+    meta, N = rat["meta"], rat["meta"].get("threads")
+    lines = ["## float64 against float32, one thread against " + str(N), "",
+             f"rnnc against itself (bench/bench_ratios.py): per shape, float32 on {N} threads, "
+             f"float64 on {N} threads and float32 on 1 thread are called in turn in one process, "
+             f"median of {meta.get('repeats')} calls each after a warm-up round.  f64/f32 is the "
+             f"time ratio (target <= 2.5); 1thr/{N}thr is one thread's throughput as a fraction of "
+             f"{N} threads' (target >= 0.55 at H >= 512).", "",
+             f"| cell | H=I | B | T | mode | f32 ms | f64 ms | f64/f32 | f32 1-thread ms | 1thr/{N}thr |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rat["rows"]:
+        lines.append(f"| {r['cell']} | {r['H']} | {r['B']} | {r['T']} | "
+                     f"{'inference' if r['mode'] == 'fwd' else 'fwd+bwd'} | {r['f32_ms']:.2f} | "
+                     f"{r['f64_ms']:.2f} | {r['f64_over_f32']:.2f} | {r['f32_1thr_ms']:.2f} | "
+                     f"{r['one_over_n']:.2f} |")
+    return lines + [""]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("json", help="bench_rnn.py's results")
@@ -145,6 +166,8 @@ def main(argv=None):
                     help="bench_memory.py's results (skipped when the file does not exist)")
     ap.add_argument("--peak", type=float, default=None,
                     help="peak GFLOP/s to use instead of the one measured in the run")
+    ap.add_argument("--ratios", default="bench/results_ratios.json",
+                    help="bench_ratios.py's results (skipped when the file does not exist)")
     ap.add_argument("--out", default="BENCHMARKS.md")
     ap.add_argument("--plot", default="bench/speedup.png")
     args = ap.parse_args(argv)
@@ -152,6 +175,7 @@ def main(argv=None):
     meta, rows = data["meta"], data["rows"]
     peak = args.peak or (meta.get("peak") or {}).get("gflops")
     mem = json.load(open(args.memory)) if args.memory and os.path.exists(args.memory) else None
+    rat = json.load(open(args.ratios)) if args.ratios and os.path.exists(args.ratios) else None
     model, simd = cpu_model_and_flags()
     lines = ["# Benchmarks", "",
              f"Machine: {model}, {meta.get('cpus')} cores, SIMD flags: {' '.join(simd)}.  "
@@ -165,6 +189,8 @@ def main(argv=None):
     lines += timing_lines(rows, peak, args.plot)
     if mem:
         lines += memory_lines(mem)
+    if rat:
+        lines += ratio_lines(rat)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
     speedup_plot(rows, args.plot)

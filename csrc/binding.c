@@ -1397,54 +1397,11 @@ static PyObject *py_fma_peak(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(r);
 }
 
-/* region_barrier_check(nthreads, steps) -> (threads used, errors): a parallel region
- * in which, at every step, each thread writes its slot, meets the others at
- * rnnc_region_barrier, checks every slot of that step, and meets them again (the
- * pattern of a recurrent loop with one region over all steps). */
 #include "threads.h"
 
-typedef struct {
-    int64_t steps;
-    int64_t slots[256];
-    int64_t errors[256];
-} barrier_check;
-
-static void barrier_check_body(void *p, int tid, int nthreads)
-{
-    barrier_check *c = p;
-    for (int64_t t = 0; t < c->steps; t++) {
-        __atomic_store_n(&c->slots[tid], t, __ATOMIC_RELAXED);
-        rnnc_region_barrier();
-        for (int i = 0; i < nthreads; i++)
-            if (__atomic_load_n(&c->slots[i], __ATOMIC_RELAXED) != t) c->errors[tid]++;
-        rnnc_region_barrier();
-    }
-}
-
-static PyObject *py_region_barrier_check(PyObject *self, PyObject *args)
-{
-    int nthreads;
-    long long steps;
-    if (!PyArg_ParseTuple(args, "iL", &nthreads, &steps)) return NULL;
-    if (nthreads < 1 || nthreads > 256 || steps < 0) {
-        PyErr_SetString(PyExc_ValueError, "region_barrier_check(): nthreads in [1, 256], steps >= 0");
-        return NULL;
-    }
-    barrier_check *c = calloc(1, sizeof *c);
-    if (!c) return PyErr_NoMemory();
-    c->steps = steps;
-    int used;
-    Py_BEGIN_ALLOW_THREADS
-    used = rnnc_parallel_region(nthreads, barrier_check_body, c, RNNC_PAR_FTZ);
-    Py_END_ALLOW_THREADS
-    long long errors = 0;
-    for (int i = 0; i < 256; i++) errors += c->errors[i];
-    free(c);
-    return Py_BuildValue("iL", used, errors);
-}
-
 /* region_phases_check(nthreads, phases, n_tasks, stall_tid, stall_us) -> (threads
- * used, errors, tasks taken per thread): a region of `phases` phases of n_tasks tasks
+ * used, errors, tasks taken per thread, tasks the stalled thread took in the phase
+ * it stalled in): a region of `phases` phases of n_tasks tasks
  * (rnnc_phases).  Task k of phase p checks that it runs once (its slot holds p) and
  * after every task of phase p - 1 (every slot holds p or p + 1), then sets its slot to
  * p + 1.  Thread stall_tid sleeps stall_us microseconds at the middle phase, as a
@@ -1453,7 +1410,7 @@ typedef struct {
     int64_t phases, n_tasks, stall_us;
     int stall_tid;
     int64_t slots[RNNC_PHASE_MAX_TASKS];
-    int64_t errors[256], taken[256];
+    int64_t errors[256], taken[256], stall_taken;
 } phases_check;
 
 static void phases_check_body(void *p, int tid, int nthreads)
@@ -1475,6 +1432,7 @@ static void phases_check_body(void *p, int tid, int nthreads)
             }
             __atomic_store_n(&c->slots[k], q + 1, __ATOMIC_RELAXED);
             c->taken[tid]++;
+            if (tid == c->stall_tid && q == c->phases / 2) c->stall_taken++;
         }
         rnnc_phase_end(&ph);
     }
@@ -1511,8 +1469,9 @@ static PyObject *py_region_phases_check(PyObject *self, PyObject *args)
         return NULL;
     }
     for (int i = 0; i < used; i++) PyTuple_SET_ITEM(taken, i, PyLong_FromLongLong(c->taken[i]));
+    long long stall_taken = c->stall_taken;
     free(c);
-    return Py_BuildValue("iLN", used, errors, taken);
+    return Py_BuildValue("iLNL", used, errors, taken, stall_taken);
 }
 
 /* parallel_for_check(n_tasks, nthreads) -> list of how often each task ran (each
@@ -1585,11 +1544,9 @@ static PyMethodDef methods[] = {
      "vector_activation('sigmoid'|'tanh', x) -> the core's vectorised activation of x (test hook)"},
     {"fma_peak", py_fma_peak, METH_VARARGS,
      "fma_peak(isa, nthreads, iters) -> GFLOP/s of fp32 FMA chains (benchmark hook)"},
-    {"region_barrier_check", py_region_barrier_check, METH_VARARGS,
-     "region_barrier_check(nthreads, steps) -> (threads used, errors) (test hook)"},
     {"region_phases_check", py_region_phases_check, METH_VARARGS,
      "region_phases_check(nthreads, phases, n_tasks, stall_tid, stall_us) -> (threads used, "
-     "errors, tasks per thread) (test hook)"},
+     "errors, tasks per thread, tasks of the stalled thread in its stall phase) (test hook)"},
     {"parallel_for_check", py_parallel_for_check, METH_VARARGS,
      "parallel_for_check(n_tasks, nthreads) -> int32 array: runs of each task (test hook)"},
     {NULL, NULL, 0, NULL}

@@ -12,14 +12,14 @@
  * gradients.  The [T*B, G*H] arrays (inference's input projection, backward's gate
  * gradients) live in the calling thread's reusable scratch (threads.h, slots 4 and 5):
  * repeated calls touch no fresh pages, and the largest such array stays allocated
- * until the thread exits.  The fused time loop's threads keep their packed slice of
- * W_hh and their tile in slots 3 and 5.
+ * until the thread exits.  The fused time loop keeps the packed W_hh (shared by its
+ * threads) in the calling thread's slot 3 and each thread's tile in its slot 5.
  *
  * Speed (rnn_driver.inc, "Fused time loop"): without layer norm and projection, each
- * layer and direction runs its whole time loop in one parallel region; each thread
- * owns a slice of hidden units, packs its rows of W_hh once per call, and per step
- * multiplies and applies the vectorised gate math (rnn_units.c) to its own tile, with
- * one spin barrier per step.  Layer norm and projection (proj_size) take the simpler
+ * layer and direction runs its whole time loop in one parallel region; W_hh is packed
+ * once per call in chunks of hidden units, and per step each thread multiplies and
+ * applies the vectorised gate math (rnn_units.c) to the chunks it takes -- its own
+ * first, a stalled thread's too (threads.h, "phases").  Layer norm and projection (proj_size) take the simpler
  * path: one multi-threaded GEMM per step and the full-row kernels of rnn_cells.c.
  *
  * Saved layout: for each layer l = 0..L-1: layer_in (l >= 1), then for each

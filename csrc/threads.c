@@ -98,33 +98,7 @@ static void backoff_step(backoff *b)
     }
 }
 
-/* ----------------------------------------------------------- spin barrier */
-
-typedef struct {
-    atomic_int count;
-    atomic_int phase;
-    int n;
-} spin_barrier;
-
-static void barrier_wait(spin_barrier *b)
-{
-    int phase = atomic_load_explicit(&b->phase, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) == b->n - 1) {
-        atomic_store_explicit(&b->count, 0, memory_order_relaxed);
-        atomic_store_explicit(&b->phase, phase + 1, memory_order_release);
-        return;
-    }
-    backoff w = {0};
-    while (atomic_load_explicit(&b->phase, memory_order_acquire) == phase) backoff_step(&w);
-}
-
-static _Thread_local spin_barrier *tls_barrier; /* barrier of the region we are in */
-static _Thread_local int tls_tid, tls_nt = 1;       /* this thread's place in it */
-
-void rnnc_region_barrier(void)
-{
-    if (tls_barrier) barrier_wait(tls_barrier);
-}
+static _Thread_local int tls_tid, tls_nt = 1; /* this thread's place in its region */
 
 /* -------------------------------------------------------------------- pool */
 
@@ -153,26 +127,21 @@ static struct {
     void *ctx;
     int n, flags;
     _Alignas(64) atomic_int pending;
-    _Alignas(64) spin_barrier barrier;
     _Alignas(64) atomic_llong tasks_done; /* tasks finished over all phases so far */
     task_range ranges[MAX_WORKERS + 1];
 } pool = {.busy = ATOMIC_FLAG_INIT,
           .mu = PTHREAD_MUTEX_INITIALIZER,
           .cv = PTHREAD_COND_INITIALIZER};
 
-/* Run fn as thread tid of nt, with `barrier` (NULL: none) as the region's. */
-static void run_as(rnnc_region_fn fn, void *ctx, int tid, int nt, spin_barrier *barrier,
-                   int flags)
+/* Run fn as thread tid of nt. */
+static void run_as(rnnc_region_fn fn, void *ctx, int tid, int nt, int flags)
 {
     unsigned csr = 0;
     if (flags & RNNC_PAR_FTZ) csr = rnnc_fp_enter_ftz();
-    spin_barrier *outer = tls_barrier;
     const int outer_tid = tls_tid, outer_nt = tls_nt;
-    tls_barrier = barrier;
     tls_tid = tid;
     tls_nt = nt;
     fn(ctx, tid, nt);
-    tls_barrier = outer;
     tls_tid = outer_tid;
     tls_nt = outer_nt;
     if (flags & RNNC_PAR_FTZ) rnnc_fp_restore(csr);
@@ -180,7 +149,7 @@ static void run_as(rnnc_region_fn fn, void *ctx, int tid, int nt, spin_barrier *
 
 static void run_share(int tid)
 {
-    run_as(pool.fn, pool.ctx, tid, pool.n, &pool.barrier, pool.flags);
+    run_as(pool.fn, pool.ctx, tid, pool.n, pool.flags);
 }
 
 static void *worker_main(void *arg)
@@ -244,7 +213,8 @@ static void reset_after_fork(void)
     atomic_store(&pool.pending, 0);
     pool.nworkers = 0;
     atomic_flag_clear(&pool.busy);
-    tls_barrier = NULL;
+    tls_tid = 0;
+    tls_nt = 1;
 }
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -252,7 +222,7 @@ static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork)
 
 static void run_alone(rnnc_region_fn fn, void *ctx, int flags)
 {
-    run_as(fn, ctx, 0, 1, NULL, flags);
+    run_as(fn, ctx, 0, 1, flags);
 }
 
 int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags)
@@ -274,8 +244,6 @@ int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags)
     pool.ctx = ctx;
     pool.n = n;
     pool.flags = flags;
-    pool.barrier.n = n;
-    atomic_store_explicit(&pool.barrier.count, 0, memory_order_relaxed);
     atomic_store_explicit(&pool.pending, n - 1, memory_order_relaxed);
     atomic_store_explicit(&pool.tasks_done, 0, memory_order_relaxed);
     for (int tid = 0; tid < n; tid++)
@@ -335,8 +303,8 @@ void rnnc_parallel_for(int64_t n_tasks, int want, rnnc_task_fn fn, void *ctx, in
 void rnnc_phases_init(rnnc_phases *p)
 {
     memset(p, 0, sizeof *p);
-    p->tid = tls_barrier ? tls_tid : 0;
-    p->nt = tls_barrier ? tls_nt : 1;
+    p->tid = tls_tid;
+    p->nt = tls_nt;
 }
 
 void rnnc_phase_begin(rnnc_phases *p, int64_t n_tasks)
@@ -398,7 +366,7 @@ static int64_t steal_task(rnnc_phases *p)
  * tasks only when that takes longer than STEAL_AFTER_NS -- a sign that a thread is
  * not running -- or when stealing paid off in the previous phase (the thread is
  * probably still out).  In a quiet machine no thread touches another's range, so
- * the phases cost no more cache traffic than a barrier. */
+ * the phases cost no more cache traffic than a spin barrier would. */
 int64_t rnnc_phase_next(rnnc_phases *p)
 {
     if (p->nt == 1) return p->claimed < p->n ? p->claimed++ : -1;

@@ -12,17 +12,8 @@
  * region alone on its own thread (nthreads == 1), so every entry point is
  * re-entrant and never deadlocks.
  *
- * The recurrent loops share their work out in phases (below), so that a thread the
- * OS deschedules delays no one; a plain spin barrier is there for bodies that need
- * every thread at every step, e.g.:
- *
- *   static void body(void *ctx, int tid, int nthreads) {
- *       for (t = 0; t < T; t++) {
- *           ...this thread's slice of step t...
- *           rnnc_region_barrier();        // everybody finished step t
- *       }
- *   }
- *   rnnc_parallel_region(rnnc_get_num_threads(), body, &ctx, RNNC_PAR_FTZ);
+ * The recurrent loops, one region over all time steps, share their work out in
+ * phases (below), so that a thread the OS deschedules delays no one.
  */
 #ifndef RNNC_THREADS_H
 #define RNNC_THREADS_H
@@ -44,10 +35,6 @@
  * pool is busy.  Returns when all have returned, with the number of threads used. */
 typedef void (*rnnc_region_fn)(void *ctx, int tid, int nthreads);
 int rnnc_parallel_region(int want, rnnc_region_fn fn, void *ctx, int flags);
-
-/* Spin barrier among the threads of the current region (no-op in a 1-thread region
- * or outside any region).  Every thread of the region must call it equally often. */
-void rnnc_region_barrier(void);
 
 /* ------------------------------------------------ phases of shared tasks
  * Work sharing inside a region that runs a sequence of phases (a recurrent loop: one

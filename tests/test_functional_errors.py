@@ -27,6 +27,23 @@ def raises(exc, match, fn, *args, **kwargs):
 
 # ------------------------------------------------------------- the forward calls
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finiteness_check_is_exact_for_sums_that_overflow(lstm, dtype):
+    """The NaN/inf check sums an array first: huge finite values whose sum overflows
+    are still accepted, and one inf or NaN among them is still refused."""
+    x, w, kw = lstm
+    big = np.finfo(dtype).max / 2
+    x = np.full(x.shape, big, dtype)
+    w = {k: np.full(v.shape, big, dtype) for k, v in w.items()}
+    out = F.lstm_forward(x, w, training=False, **kw)[0]
+    assert np.isfinite(out).all()
+    for where, name in ((x, "x"), (w["weight_hh_l1"], r"weights\['weight_hh_l1'\]")):
+        for value in (np.inf, -np.inf, np.nan):
+            where.flat[where.size // 2] = value
+            raises(ValueError, name + " contains NaN or inf", F.lstm_forward, x, w, **kw)
+        where.flat[where.size // 2] = big
+
+
 def test_bad_x(lstm):
     x, w, kw = lstm
     raises(TypeError, r"lstm_forward\(\): x must be a numpy.ndarray", F.lstm_forward, x.tolist(), w, **kw)
