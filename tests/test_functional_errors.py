@@ -28,9 +28,9 @@ def raises(exc, match, fn, *args, **kwargs):
 # ------------------------------------------------------------- the forward calls
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_finiteness_check_is_exact_for_sums_that_overflow(lstm, dtype):
-    """The NaN/inf check sums an array first: huge finite values whose sum overflows
-    are still accepted, and one inf or NaN among them is still refused."""
+def test_finiteness_check_accepts_huge_finite_values(lstm, dtype):
+    """The NaN/inf check looks at every element: huge finite values (whose sum would
+    overflow) are accepted, and one inf or NaN among them is refused."""
     x, w, kw = lstm
     big = np.finfo(dtype).max / 2
     x = np.full(x.shape, big, dtype)
