@@ -164,6 +164,7 @@ typedef struct {
     char *C;
     int64_t ldc;
     int split_n; /* threads split the columns (else the rows) */
+    int ntasks;  /* shares of the split (gemm_task) */
     atomic_int status;
 } gemm_args;
 
@@ -282,17 +283,22 @@ static void split_range(int64_t units, int nt, int t, int64_t *u0, int64_t *u1)
     *u1 = units * (t + 1) / nt;
 }
 
-static void gemm_region(void *ctx, int tid, int nt)
+/* Task `task` of g->ntasks: one near-equal share of the split.  The shares are handed
+ * out dynamically (rnnc_parallel_for), so a helper that is slow to wake -- asleep
+ * after an idle spell, or sharing its core -- does not hold up the caller: the
+ * caller takes its share too.  One share per thread, as a static split would have:
+ * more would repeat the packing of the operand the split does not cut. */
+static void gemm_task(void *ctx, int64_t task, int tid)
 {
     gemm_args *g = ctx;
     const int64_t NR = (int64_t)g->kt->nv * g->kt->vl, MR = g->kt->mr;
     int64_t u0, u1, m0 = 0, m1 = g->M, n0 = 0, n1 = g->N;
     if (g->split_n) {
-        split_range((g->N + NR - 1) / NR, nt, tid, &u0, &u1);
+        split_range((g->N + NR - 1) / NR, g->ntasks, (int)task, &u0, &u1);
         n0 = u0 * NR;
         n1 = min64(u1 * NR, g->N);
     } else {
-        split_range((g->M + MR - 1) / MR, nt, tid, &u0, &u1);
+        split_range((g->M + MR - 1) / MR, g->ntasks, (int)task, &u0, &u1);
         m0 = u0 * MR;
         m1 = min64(u1 * MR, g->M);
     }
@@ -325,9 +331,9 @@ static rnnc_status run_gemm(gemm_args *g)
     int cols_ok = nunits >= 2 * nt_max, rows_ok = munits >= 2 * nt_max;
     g->split_n = g->packed || (cols_ok && (dup_n <= dup_m || !rows_ok)) ||
                  (!cols_ok && !rows_ok && nunits >= munits);
-    int nt = threads_for(2.0 * g->M * g->N * g->K, g->split_n ? nunits : munits);
+    g->ntasks = threads_for(2.0 * g->M * g->N * g->K, g->split_n ? nunits : munits);
     atomic_init(&g->status, RNNC_OK);
-    rnnc_parallel_region(nt, gemm_region, g, g->dt == RNNC_F32 ? RNNC_PAR_FTZ : 0);
+    rnnc_parallel_for(g->ntasks, g->ntasks, gemm_task, g, g->dt == RNNC_F32 ? RNNC_PAR_FTZ : 0);
     return (rnnc_status)atomic_load(&g->status);
 }
 
@@ -343,13 +349,14 @@ typedef struct {
     size_t es;
     double alpha, beta;
     int64_t align; /* split y in multiples of this */
+    int ntasks;    /* shares of y (gemv_task), handed out like gemm_task's */
 } gemv_args;
 
-static void gemv_region(void *ctx, int tid, int nt)
+static void gemv_task(void *ctx, int64_t task, int tid)
 {
     gemv_args *v = ctx;
     int64_t u0, u1;
-    split_range((v->n + v->align - 1) / v->align, nt, tid, &u0, &u1);
+    split_range((v->n + v->align - 1) / v->align, v->ntasks, (int)task, &u0, &u1);
     int64_t j0 = u0 * v->align, j1 = min64(u1 * v->align, v->n);
     if (j0 >= j1) return;
     const char *m = v->mat + (size_t)(v->trans ? j0 * v->ld : j0) * v->es;
@@ -380,8 +387,8 @@ static rnnc_status gemv(const rnnc_gemm_kernels *kt, rnnc_dtype dt, int trans, i
     gemv_args v = {.fn = trans ? kt->gemv_t : kt->gemv_n, .trans = trans, .n = n, .K = K,
                    .x = x, .mat = mat, .ld = ld, .y = yc, .es = es, .alpha = alpha,
                    .beta = beta, .align = 64};
-    int nt = threads_for(2.0 * n * K, (n + 63) / 64);
-    rnnc_parallel_region(nt, gemv_region, &v, dt == RNNC_F32 ? RNNC_PAR_FTZ : 0);
+    v.ntasks = threads_for(2.0 * n * K, (n + 63) / 64);
+    rnnc_parallel_for(v.ntasks, v.ntasks, gemv_task, &v, dt == RNNC_F32 ? RNNC_PAR_FTZ : 0);
     if (incy != 1)
         for (int64_t j = 0; j < n; j++) memcpy((char *)y + (size_t)(j * incy) * es, yc + j * es, es);
     return RNNC_OK;
@@ -397,13 +404,14 @@ typedef struct {
     char *C;
     size_t es;
     double alpha, beta;
+    int ntasks; /* shares of the columns (dot_task), handed out like gemm_task's */
 } dot_args;
 
-static void dot_region(void *ctx, int tid, int nt)
+static void dot_task(void *ctx, int64_t task, int tid)
 {
     dot_args *d = ctx;
     int64_t u0, u1;
-    split_range((d->N + 7) / 8, nt, tid, &u0, &u1);
+    split_range((d->N + 7) / 8, d->ntasks, (int)task, &u0, &u1);
     int64_t j0 = u0 * 8, j1 = min64(u1 * 8, d->N);
     if (j0 >= j1) return;
     d->fn(d->M, j1 - j0, d->K, d->A, d->lda, d->B + (size_t)(j0 * d->ldb) * d->es, d->ldb,
@@ -442,8 +450,8 @@ rnnc_status rnnc_gemm(rnnc_dtype dt, int transA, int transB, int64_t M, int64_t 
         dot_args d = {.fn = kt->dot, .M = M, .N = N, .K = K, .A = A, .B = B, .lda = lda,
                       .ldb = ldb, .ldc = ldc, .C = C, .es = dt == RNNC_F32 ? 4 : 8,
                       .alpha = alpha, .beta = beta};
-        int nt = threads_for(2.0 * M * N * K, (N + 7) / 8);
-        rnnc_parallel_region(nt, dot_region, &d, dt == RNNC_F32 ? RNNC_PAR_FTZ : 0);
+        d.ntasks = threads_for(2.0 * M * N * K, (N + 7) / 8);
+        rnnc_parallel_for(d.ntasks, d.ntasks, dot_task, &d, dt == RNNC_F32 ? RNNC_PAR_FTZ : 0);
         return RNNC_OK;
     }
     gemm_args g = {.kt = kt, .dt = dt, .es = dt == RNNC_F32 ? 4 : 8, .ta = transA != 0,
