@@ -81,7 +81,7 @@ static long long now_ns(void)
 typedef struct {
     unsigned spins;
     int yielding;
-    long long start;
+    long long start, waited; /* waited: ns since the first clock reading (while spinning) */
 } backoff;
 
 static void backoff_step(backoff *b)
@@ -94,7 +94,8 @@ static void backoff_step(backoff *b)
     if ((++b->spins & 63) == 0) {
         long long t = now_ns();
         if (b->start == 0) b->start = t;
-        else if (t - b->start > YIELD_AFTER_NS) b->yielding = 1;
+        b->waited = t - b->start;
+        if (b->waited > YIELD_AFTER_NS) b->yielding = 1;
     }
 }
 
@@ -379,10 +380,9 @@ int64_t rnnc_phase_next(rnnc_phases *p)
         p->own_done = 1;
     }
     publish_claimed(p);
-    long long start = 0, waited = 0;
-    unsigned spins = 0;
+    backoff w = {0}; /* yields from YIELD_AFTER_NS on: waited stays above STEAL_AFTER_NS */
     while (!phase_complete(p)) {
-        if (!p->all_taken && (p->eager || waited > STEAL_AFTER_NS)) {
+        if (!p->all_taken && (p->eager || w.waited > STEAL_AFTER_NS)) {
             int64_t k = steal_task(p);
             if (k >= 0) {
                 p->claimed++;
@@ -392,13 +392,7 @@ int64_t rnnc_phase_next(rnnc_phases *p)
             p->all_taken = 1; /* the rest is running: just wait */
             if (!p->stole) p->eager = 0;
         }
-        rnnc_cpu_relax();
-        if ((++spins & 63) == 0) {
-            long long t = now_ns();
-            if (!start) start = t;
-            waited = t - start;
-            if (waited > YIELD_AFTER_NS) sched_yield(); /* the awaited thread needs a core */
-        }
+        backoff_step(&w);
     }
     return -1;
 }
