@@ -26,7 +26,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = [("lstm", np.float32, 64, 128, 12, 16, False, 0),
            ("lstm", np.float64, 40, 96, 9, 5, True, 48),
            ("gru", np.float32, 96, 160, 10, 8, True, 0),
-           ("rnn_tanh", np.float64, 128, 256, 6, 64, False, 0)]
+           ("rnn_tanh", np.float64, 128, 256, 6, 64, False, 0),
+           # batch 1: the recurrent weights are shared out in 4 chunks all the same
+           ("gru", np.float32, 64, 256, 8, 1, False, 0)]
 
 
 @pytest.fixture(autouse=True)
