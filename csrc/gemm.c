@@ -235,7 +235,13 @@ static rnnc_status gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_
                         a = g->A + (size_t)((ic + ir) * rsa + pc * csa) * es;
                     }
                     char *crow = g->C + (size_t)((ic + ir) * g->ldc + jc) * es;
-                    for (int64_t q0 = 0; q0 < nc; q0 += NR) {
+                    int64_t q0 = 0;
+                    if (g->packed && mr == 1 && kt->row_panels) {
+                        /* a single row: the full panels of the block side by side */
+                        q0 = min64(nc, g->N - jc) / NR * NR;
+                        if (q0 > 0) kt->row_panels(q0, kc, a, acs, base, crow, g->alpha, beta);
+                    }
+                    for (; q0 < nc; q0 += NR) {
                         int nr = (int)min64(NR, nc - q0);
                         const char *b;
                         int64_t ldb;

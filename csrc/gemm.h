@@ -47,6 +47,12 @@ typedef void (*rnnc_dot_fn)(int64_t M, int64_t n, int64_t K, const void *A, int6
 typedef void (*rnnc_pack_bt_fn)(void *dst, const void *B, int64_t ldb, int64_t p0, int64_t kc,
                                 int64_t j0, int64_t nc, int64_t NR);
 
+/* One row of A times n columns of packed B in whole panels of NR = nv * vl columns
+ * (n a multiple of NR; panel q at b + q * NR * kc, each row of it NR wide):
+ *   c[j] = alpha * sum_k a[k*csa] * panel(k, j) + beta * c[j],  j < n. */
+typedef void (*rnnc_row_panels_fn)(int64_t n, int64_t kc, const void *a, int64_t csa,
+                                   const void *b, void *c, double alpha, double beta);
+
 typedef struct {
     rnnc_isa isa;
     rnnc_dtype dt;
@@ -59,6 +65,7 @@ typedef struct {
     rnnc_gemv_fn gemv_n, gemv_t;
     rnnc_dot_fn dot;         /* or NULL (the packed path is used instead) */
     rnnc_pack_bt_fn pack_bt; /* or NULL (a portable transposing copy is used) */
+    rnnc_row_panels_fn row_panels; /* or NULL (the micro-kernel takes single rows too) */
 } rnnc_gemm_kernels;
 
 /* The kernel table for an instruction set and dtype (the portable one when the

@@ -149,6 +149,73 @@ static void kernel_f64(int mr, int nr, int64_t kc, const void *a, int64_t rsa, i
     ukr_f64_table[mr - 1][(nr + 3) / 4 - 1](nr, kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta);
 }
 
+/* ---------------------------------------------------- one row, packed panels */
+
+/* One row of A times whole packed panels (a batch-1 recurrent step): three panels
+ * (six vectors, three streams of B read side by side) at a time, two partial sums
+ * each, so that one broadcast of a(k) feeds six FMAs and twelve chains are in flight;
+ * a last one or two panels alone, with four partial sums.  (Software prefetching
+ * measured slower: the hardware prefetcher follows the three streams.) */
+#define DEFINE_ROW_PANELS(NAME, T, VEC, VL, SET1, LOADU, STOREU, FMADD, ZERO, MUL, ADD)     \
+    RNNC_INLINE RNNC_TARGET_AVX2 void NAME##_p(const int P, int64_t kc, const T *a,         \
+                                               int64_t csa, const T *b, T *c, T alpha,      \
+                                               T beta)                                      \
+    {                                                                                       \
+        const int KS = P == 3 ? 2 : 4, NR = 2 * VL;                                         \
+        const int64_t ps = (int64_t)NR * kc; /* elements between panels */                 \
+        VEC acc[4][3][2];                                                                   \
+        _Pragma("GCC unroll 4") for (int s = 0; s < KS; s++)                                \
+            _Pragma("GCC unroll 3") for (int p = 0; p < P; p++)                             \
+                acc[s][p][0] = acc[s][p][1] = ZERO();                                       \
+        int64_t k = 0;                                                                      \
+        for (; k + KS <= kc; k += KS)                                                       \
+            _Pragma("GCC unroll 4") for (int s = 0; s < KS; s++) {                          \
+                VEC ak = SET1(a[(k + s) * csa]);                                            \
+                _Pragma("GCC unroll 3") for (int p = 0; p < P; p++) {                       \
+                    const T *bk = b + p * ps + (k + s) * NR;                                \
+                    acc[s][p][0] = FMADD(ak, LOADU(bk), acc[s][p][0]);                      \
+                    acc[s][p][1] = FMADD(ak, LOADU(bk + VL), acc[s][p][1]);                 \
+                }                                                                           \
+            }                                                                               \
+        for (; k < kc; k++) {                                                               \
+            VEC ak = SET1(a[k * csa]);                                                      \
+            _Pragma("GCC unroll 3") for (int p = 0; p < P; p++) {                           \
+                const T *bk = b + p * ps + k * NR;                                          \
+                acc[0][p][0] = FMADD(ak, LOADU(bk), acc[0][p][0]);                          \
+                acc[0][p][1] = FMADD(ak, LOADU(bk + VL), acc[0][p][1]);                     \
+            }                                                                               \
+        }                                                                                   \
+        VEC va = SET1(alpha), vb = SET1(beta);                                              \
+        _Pragma("GCC unroll 3") for (int p = 0; p < P; p++)                                 \
+            _Pragma("GCC unroll 2") for (int v = 0; v < 2; v++) {                           \
+                VEC r = acc[0][p][v];                                                       \
+                _Pragma("GCC unroll 4") for (int s = 1; s < KS; s++)                        \
+                    r = ADD(r, acc[s][p][v]); /* the partial sums in a fixed order */       \
+                r = MUL(r, va);                                                             \
+                T *cv = c + p * NR + v * VL;                                                \
+                if (beta != 0) r = FMADD(vb, LOADU(cv), r);                                 \
+                STOREU(cv, r);                                                              \
+            }                                                                               \
+    }                                                                                       \
+    static RNNC_TARGET_AVX2 void NAME(int64_t n, int64_t kc, const void *av, int64_t csa,  \
+                                      const void *bv, void *cv, double alpha, double beta) \
+    {                                                                                       \
+        const T *a = av, *b = bv;                                                           \
+        T *c = cv;                                                                          \
+        const int64_t NR = 2 * VL;                                                          \
+        int64_t q = 0;                                                                      \
+        for (; q + 3 * NR <= n; q += 3 * NR)                                                \
+            NAME##_p(3, kc, a, csa, b + q * kc, c + q, (T)alpha, (T)beta);                  \
+        for (; q < n; q += NR) NAME##_p(1, kc, a, csa, b + q * kc, c + q, (T)alpha, (T)beta); \
+    }
+
+DEFINE_ROW_PANELS(row_panels_f32, float, __m256, 8, _mm256_set1_ps, _mm256_loadu_ps,
+                  _mm256_storeu_ps, _mm256_fmadd_ps, _mm256_setzero_ps, _mm256_mul_ps,
+                  _mm256_add_ps)
+DEFINE_ROW_PANELS(row_panels_f64, double, __m256d, 4, _mm256_set1_pd, _mm256_loadu_pd,
+                  _mm256_storeu_pd, _mm256_fmadd_pd, _mm256_setzero_pd, _mm256_mul_pd,
+                  _mm256_add_pd)
+
 /* ------------------------------------------------------------------ GEMV */
 
 /* As in gemm_avx512.c: an L1 accumulator over column blocks, four rows of B at a time. */
@@ -440,12 +507,12 @@ const rnnc_gemm_kernels rnnc_gemm_avx2_f32 = {
     .isa = RNNC_ISA_AVX2, .dt = RNNC_F32, .mr = 6, .vl = 8, .nv = 2,
     .kc = 384, .nc = 1024,
     .kernel = kernel_f32, .gemv_n = gemv_n_f32, .gemv_t = gemv_t_f32, .dot = dot_f32,
-    .pack_bt = pack_bt_f32};
+    .pack_bt = pack_bt_f32, .row_panels = row_panels_f32};
 
 const rnnc_gemm_kernels rnnc_gemm_avx2_f64 = {
     .isa = RNNC_ISA_AVX2, .dt = RNNC_F64, .mr = 6, .vl = 4, .nv = 2,
     .kc = 256, .nc = 768,
     .kernel = kernel_f64, .gemv_n = gemv_n_f64, .gemv_t = gemv_t_f64, .dot = dot_f64,
-    .pack_bt = pack_bt_f64};
+    .pack_bt = pack_bt_f64, .row_panels = row_panels_f64};
 
 #endif /* RNNC_X86 */

@@ -142,7 +142,8 @@ def test_prepacked_b_and_column_slices(isa, dtype, ta, tb):
     (mode 2), equal rnnc_gemm's result."""
     _C.set_isa(isa)
     rng = np.random.default_rng(5)
-    for M, N, K in [(1, 50, 30), (4, 67, 33), (64, 130, 70), (9, 700, 400)]:
+    # (1, 1100, 700): a single row over K and N blocks (the row-of-panels kernel)
+    for M, N, K in [(1, 50, 30), (4, 67, 33), (64, 130, 70), (9, 700, 400), (1, 1100, 700)]:
         for mode, chunk in [(1, 1), (2, 1), (2, 3)]:
             got, want, pad_ok = run_raw(rng, dtype, ta, tb, M, N, K, 0.8, 0.4, pad=(1, 3, 2),
                                         mode=mode, chunk=chunk)
