@@ -1040,6 +1040,26 @@ done:
     return result;
 }
 
+/* first_nonfinite(arrays) -> the index of the first array holding a NaN or inf, or -1
+ * (all of one dtype; the Python layer's finiteness checks, in one call). */
+static PyObject *py_first_nonfinite(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"arrays", NULL};
+    static const char *F = "first_nonfinite";
+    PyObject *seq;
+    array_list l;
+    int64_t first = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O", kwlist, &seq)) return NULL;
+    if (get_array_list(seq, F, 0, &l) < 0) return NULL;
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_first_nonfinite(l.dt, (const void *const *)l.data, l.sizes, l.n, &first);
+    Py_END_ALLOW_THREADS
+    array_list_free(&l);
+    if (s != RNNC_OK) { raise_status(s, F); return NULL; }
+    return PyLong_FromLongLong((long long)first);
+}
+
 /* scale_arrays(arrays, coef): arrays[k] *= coef in place (each C-contiguous, writeable). */
 static PyObject *py_scale_arrays(PyObject *self, PyObject *args, PyObject *kw)
 {
@@ -1528,6 +1548,8 @@ static PyMethodDef methods[] = {
      "layernorm_backward(dout, inp, weight, mean, rstd, dweight=None, dbias=None) -> dinp"},
     {"grad_norms", (PyCFunction)(void (*)(void))py_grad_norms, METH_VARARGS | METH_KEYWORDS,
      "grad_norms(arrays, norm_type=2.0) -> (total, [per-array norms])"},
+    {"first_nonfinite", (PyCFunction)(void (*)(void))py_first_nonfinite, METH_VARARGS | METH_KEYWORDS,
+     "first_nonfinite(arrays) -> index of the first array with a NaN or inf, or -1"},
     {"scale_arrays", (PyCFunction)(void (*)(void))py_scale_arrays, METH_VARARGS | METH_KEYWORDS,
      "scale_arrays(arrays, coef): arrays[k] *= coef in place"},
     {"clamp_arrays", (PyCFunction)(void (*)(void))py_clamp_arrays, METH_VARARGS | METH_KEYWORDS,

@@ -44,6 +44,30 @@ def test_finiteness_check_accepts_huge_finite_values(lstm, dtype):
         where.flat[where.size // 2] = big
 
 
+@pytest.mark.parametrize("isa", sorted({"portable", _C.best_isa()}))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_first_nonfinite_finds_every_nan_and_inf(isa, dtype):
+    """The core's scan (_C.first_nonfinite, behind every finiteness check): any size
+    around its vector and block widths, a NaN or +-inf at the start, middle or end of
+    an array, the index of the first array that holds one; huge finite values pass."""
+    saved = _C.get_isa()
+    _C.set_isa(isa)
+    try:
+        rng = np.random.default_rng(1)
+        for n in (0, 1, 5, 15, 16, 17, 31, 32, 33, 4095, 4096, 4097, 10007):
+            a = rng.standard_normal(n).astype(dtype)
+            a[: n // 3] = np.finfo(dtype).max
+            assert _C.first_nonfinite([a, a]) == -1
+            for pos in sorted({0, n // 2, n - 1}) if n else ():
+                for value in (np.nan, np.inf, -np.inf):
+                    b = a.copy()
+                    b[pos] = value
+                    assert _C.first_nonfinite([a, b, b]) == 1, (n, pos, value)
+        assert _C.first_nonfinite([]) == -1
+    finally:
+        _C.set_isa(saved)
+
+
 def test_bad_x(lstm):
     x, w, kw = lstm
     raises(TypeError, r"lstm_forward\(\): x must be a numpy.ndarray", F.lstm_forward, x.tolist(), w, **kw)
