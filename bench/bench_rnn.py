@@ -23,8 +23,10 @@ own kernel at the bench's thread count (bench/peak.py), and the fp32 FMA rooflin
 (FMA chains on every thread); the highest of these six is "peak", and every rnnc row
 gets its "% peak".  The roofline is in because a 2048^3 GEMM can fall short of what
 the recurrent kernels reach (seen on a 2-core VM: 72-96 GFLOP/s against an LSTM step's
-114), and a percentage above 100 tells nothing.  NumPy's BLAS gets the bench's thread
-count through OPENBLAS_NUM_THREADS, set from --threads before NumPy loads.
+114), and a percentage above 100 tells nothing.  For the batch-1 rows the run also
+measures the caches' read bandwidth at each W_hh size (report.py's bounds).  NumPy's
+BLAS gets the bench's thread count through OPENBLAS_NUM_THREADS, set from --threads
+before NumPy loads.
 """
 from __future__ import annotations
 
@@ -68,7 +70,7 @@ sys.path.insert(0, HERE)
 
 import rnnc  # noqa: E402
 from rnnc import _C, functional as F  # noqa: E402
-from peak import blas_threads, fma_roofline, gemm_peak, load_average, timed  # noqa: E402
+from peak import blas_threads, fma_roofline, gemm_peak, load_average, read_bandwidth, timed  # noqa: E402
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 FULL_SHAPES = [(H, B, T) for H in (128, 256, 512, 1024) for B in (1, 32, 64) for T in (50, 100)] \
@@ -255,6 +257,15 @@ def main(argv=None):
         wins = sum(r > 1 for r in ratios)
         print(f"# torch/rnnc geometric mean {gm:.2f}; rnnc faster in {wins}/{len(ratios)} "
               f"cases; {elapsed:.0f} s")
+    # the cache read bandwidth for each batch-1 W_hh size: report.py's bound of a B = 1 row
+    meta["read_gbps"] = {}
+    for H in sorted({H for H, B, T in shapes if B == 1}):
+        for cell in cells:
+            nbytes = GATES[cell] * H * H * np.dtype(dtype).itemsize
+            if str(nbytes) not in meta["read_gbps"]:
+                meta["read_gbps"][str(nbytes)] = read_bandwidth(args.threads, nbytes)
+    print("# read bandwidth (GB/s) by W_hh bytes: " +
+          ", ".join(f"{int(k) >> 10} KiB {v:.0f}" for k, v in meta["read_gbps"].items()))
     peaks["end"] = measure_peak(dtype, args.threads, args.peak_n, peak_reps, "end")
     peak = max(v for p in peaks.values() for v in p.values())
     meta["peak"] = dict(gflops=peak, gemm_n=args.peak_n, **peaks)

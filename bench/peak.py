@@ -4,6 +4,8 @@ Two measures at the bench's thread count: what a large GEMM reaches (NumPy's mat
 its BLAS, and rnnc's own kernel through the gemm_raw hook, output preallocated;
 median of several runs each), and the FMA roofline (rnnc._C.fma_peak: fp32 FMA
 chains on every thread, the arithmetic ceiling).  bench_rnn.py takes the highest.
+And the read bandwidth of the caches (rnnc._C.read_bandwidth: every thread sums its own
+buffer), the ceiling of a batch-1 step, which reads all of W_hh for 2 FLOPs per weight.
 Also the shared timing helpers of the benches: timed() and load_average().
 
 NumPy's BLAS reads its thread count when it loads: the caller sets
@@ -86,6 +88,15 @@ def gemm_peak(dtype=np.float32, threads=None, n=2048, repeats=5):
     t_numpy = timed(lambda: np.matmul(a, b, out=c), repeats)
     time.sleep(0.2)  # let the BLAS threads stop spinning before anything else is timed
     return {"numpy": flops / t_numpy / 1e9, "rnnc": flops / t_rnnc / 1e9}
+
+
+def read_bandwidth(threads, total_bytes, tries=3):
+    """GB/s of `threads` threads each reading its own share of `total_bytes` from cache,
+    again and again (best of `tries`): the ceiling of a product that streams a weight
+    matrix of that size every step.  About 2 GB read per try."""
+    per = max(256, total_bytes // threads)
+    passes = max(3, int(2e9 / (per * threads)))
+    return max(_C.read_bandwidth(_C.get_isa(), threads, per, passes) for _ in range(tries))
 
 
 def fma_roofline(threads, iters=10_000_000, tries=3):

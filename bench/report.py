@@ -8,8 +8,10 @@ and a speed-up plot.
         --out BENCHMARKS.md --plot bench/speedup.png
 
 The timing table lists every row (ms, GFLOP/s, % of the peak measured in the same
-run, torch/rnnc); the memory table the peak memory of one training step.  The plot
-shows torch time / rnnc time per shape (above 1: rnnc is faster), one panel per cell.
+run, torch/rnnc); the memory table the peak memory of one training step; the targets
+table each of the issue's targets against this run, with the rows no implementation
+could meet on this machine (see best_ratio).  The plot shows torch time / rnnc time
+per shape (above 1: rnnc is faster), one panel per cell.
 --peak overrides the run's peak (for JSON from before bench_rnn.py measured it).
 """
 import argparse
@@ -19,6 +21,21 @@ import os
 import platform
 
 MIB = 2.0 ** 20
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+# The speed targets (issue #6): what they cover, the rows they apply to, torch/rnnc needed.
+SPEED_TARGETS = [
+    ("LSTM fwd+bwd >= 1.2x torch at B >= 32, H >= 256",
+     lambda r: r["cell"] == "lstm" and r["mode"] == "train" and r["B"] >= 32 and r["H"] >= 256, 1.2),
+    ("LSTM fwd+bwd >= 1.5x torch at H = 128 (B >= 32)",
+     lambda r: r["cell"] == "lstm" and r["mode"] == "train" and r["B"] >= 32 and r["H"] == 128, 1.5),
+    ("GRU fwd+bwd >= 2x torch at B >= 32",
+     lambda r: r["cell"] == "gru" and r["mode"] == "train" and r["B"] >= 32, 2.0),
+    ("RNN fwd+bwd >= 2x torch at B >= 32",
+     lambda r: r["cell"] == "rnn" and r["mode"] == "train" and r["B"] >= 32, 2.0),
+] + [(f"{c.upper()} inference at B = 1 >= 3x torch",
+      lambda r, c=c: r["cell"] == c and r["mode"] == "fwd" and r["B"] == 1, 3.0)
+     for c in ("rnn", "lstm", "gru")]
 
 
 def cpu_model_and_flags():
@@ -116,6 +133,75 @@ def timing_lines(rows, peak, plot):
     return lines + [""]
 
 
+def best_ratio(r, peak, read_gbps, itemsize):
+    """torch's time over the least time any implementation could take for row r on this
+    machine: its FLOPs at the measured peak, and for a batch-1 inference row at least T
+    reads of W_hh (2 FLOPs per weight: no reuse) at the cache read bandwidth measured for
+    that size -- whichever is longer.  None without torch's time or a peak."""
+    if "torch_ms" not in r or not peak:
+        return None
+    least = r["flops"] / (peak * 1e9)
+    nbytes = GATES[r["cell"]] * r["H"] * r["H"] * itemsize
+    gbps = (read_gbps or {}).get(str(nbytes))
+    if r["B"] == 1 and r["mode"] == "fwd" and gbps:
+        least = max(least, r["T"] * nbytes / (gbps * 1e9))
+    return r["torch_ms"] / 1e3 / least
+
+
+def span(values, fmt="{:.2f}"):
+    return (fmt.format(min(values)) + "-" + fmt.format(max(values))) if values else "-"
+
+
+def target_lines(rows, meta, peak, mem, rat):
+    """Each target against this run: the measured range, the rows that meet it, and of
+    the rows that miss it, those out of reach on this machine (best_ratio below the
+    target: no implementation, torch's time as measured, could meet them)."""
+    itemsize = 8 if meta.get("dtype") == "float64" else 4
+    lines = ["## Against the targets (this run)", "",
+             "Out of reach: a row whose best possible torch/rnnc on this machine is below the "
+             "target, i.e. torch's time over the least time any implementation could take "
+             "(the row's FLOPs at the measured peak; for B = 1 inference, at least T reads of "
+             "W_hh at the cache read bandwidth measured for its size, whichever is longer).", "",
+             "| target | measured | met | missed | out of reach (best possible) |",
+             "|---|---|---|---|---|"]
+    for label, applies, need in SPEED_TARGETS:
+        sel = [r for r in rows if applies(r) and "torch_ms" in r]
+        if not sel:
+            continue
+        ratio = [r["torch_ms"] / r["rnnc_ms"] for r in sel]
+        missed = [r for r, x in zip(sel, ratio) if x < need]
+        best = [best_ratio(r, peak, meta.get("read_gbps"), itemsize) for r in missed]
+        out = [b for b in best if b is not None and b < need]
+        lines.append(f"| {label} | {span(ratio)}x | {len(sel) - len(missed)} of {len(sel)} | "
+                     f"{len(missed)} | {len(out)}" + (f" ({span(out)}x)" if out else "") + " |")
+    for r in rows:
+        if (r["cell"], r["H"], r["B"], r["T"], r["mode"]) == ("lstm", 512, 64, 100, "train") and peak:
+            pct = 100 * r["flops"] / r["rnnc_ms"] / 1e6 / peak
+            lines.append(f"| LSTM fwd+bwd B=64 H=512 T=100 >= 60% of peak | {pct:.0f}% of "
+                         f"{peak:.1f} GFLOP/s | {'yes' if pct >= 60 else 'no'} | - | - |")
+    if rat:
+        f64 = [r["f64_over_f32"] for r in rat["rows"]]
+        one = [r["one_over_n"] for r in rat["rows"] if r["H"] >= 512]
+        lines.append(f"| float64 <= 2.5x float32 time | {span(f64)}x | "
+                     f"{sum(x <= 2.5 for x in f64)} of {len(f64)} | {sum(x > 2.5 for x in f64)} | - |")
+        lines.append(f"| 1 thread >= 0.55x of {rat['meta'].get('threads')} threads' throughput at "
+                     f"H >= 512 | {span(one)} | {sum(x >= 0.55 for x in one)} of {len(one)} | "
+                     f"{sum(x < 0.55 for x in one)} | - |")
+    if mem:
+        both = [m for m in mem["rows"] if "peak" in m.get("rnnc", {}) and "peak" in m.get("torch", {})]
+        ratio = [m["rnnc"]["peak"] / m["torch"]["peak"] for m in both]
+        if ratio:
+            lines.append(f"| training peak memory <= torch's | {span(ratio)}x | "
+                         f"{sum(x <= 1 for x in ratio)} of {len(ratio)} | {sum(x > 1 for x in ratio)} | - |")
+    gbps = meta.get("read_gbps")
+    if gbps:
+        lines += ["", "Cache read bandwidth measured in this run ("
+                  f"{meta.get('threads')} threads, each reading its share of W_hh): " +
+                  ", ".join(f"{int(k) >> 10} KiB {v:.0f} GB/s" for k, v in
+                            sorted(gbps.items(), key=lambda kv: int(kv[0]))) + "."]
+    return lines + [""]
+
+
 def memory_lines(mem):
     """The table of bench_memory.py's JSON."""
     meta = mem["meta"]
@@ -186,6 +272,7 @@ def main(argv=None):
     if peak:
         lines += peak_lines(meta, peak)
     lines += summary_lines(rows, peak, mem["rows"] if mem else [])
+    lines += target_lines(rows, meta, peak, mem, rat)
     lines += timing_lines(rows, peak, args.plot)
     if mem:
         lines += memory_lines(mem)

@@ -1417,6 +1417,34 @@ static PyObject *py_fma_peak(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(r);
 }
 
+/* read_bandwidth(isa, nthreads, bytes, passes) -> GB/s of each of nthreads threads
+ * summing its own buffer of `bytes` (bench). */
+static PyObject *py_read_bandwidth(PyObject *self, PyObject *args)
+{
+    const char *name;
+    int nthreads;
+    long long bytes, passes;
+    if (!PyArg_ParseTuple(args, "siLL", &name, &nthreads, &bytes, &passes)) return NULL;
+    int isa = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, isa_names[i]) == 0) isa = i;
+    if (isa < 0 || isa > (int)rnnc_best_isa()) {
+        PyErr_Format(PyExc_ValueError, "read_bandwidth(): isa '%s' is not available here", name);
+        return NULL;
+    }
+    if (nthreads < 1 || nthreads > 64 || bytes < 256 || bytes > (1LL << 32) || passes < 1) {
+        PyErr_SetString(PyExc_ValueError, "read_bandwidth(): nthreads must be in [1, 64], "
+                        "bytes in [256, 2**32] and passes >= 1");
+        return NULL;
+    }
+    double r;
+    Py_BEGIN_ALLOW_THREADS
+    r = rnnc_read_gbps((rnnc_isa)isa, nthreads, bytes, passes);
+    Py_END_ALLOW_THREADS
+    if (r == 0.0) return PyErr_NoMemory();
+    return PyFloat_FromDouble(r);
+}
+
 #include "threads.h"
 
 /* region_phases_check(nthreads, phases, n_tasks, stall_tid, stall_us) -> (threads
@@ -1566,6 +1594,9 @@ static PyMethodDef methods[] = {
      "vector_activation('sigmoid'|'tanh', x) -> the core's vectorised activation of x (test hook)"},
     {"fma_peak", py_fma_peak, METH_VARARGS,
      "fma_peak(isa, nthreads, iters) -> GFLOP/s of fp32 FMA chains (benchmark hook)"},
+    {"read_bandwidth", py_read_bandwidth, METH_VARARGS,
+     "read_bandwidth(isa, nthreads, bytes, passes) -> GB/s of threads summing their own "
+     "buffers (benchmark hook)"},
     {"region_phases_check", py_region_phases_check, METH_VARARGS,
      "region_phases_check(nthreads, phases, n_tasks, stall_tid, stall_us) -> (threads used, "
      "errors, tasks per thread, tasks of the stalled thread in its stall phase) (test hook)"},

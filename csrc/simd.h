@@ -36,6 +36,10 @@ void rnnc_fp_restore(unsigned saved);
  * available).  Used by the benchmarks only. */
 #include <stdint.h>
 double rnnc_fma_peak_gflops(rnnc_isa isa, int nthreads, int64_t iters);
+/* Read bandwidth in GB/s of `nthreads` threads each summing its own buffer of `bytes`
+ * (256 to 2**32) `passes` times on the given path (cpu_peak.c; 0 if the path is not
+ * available or an allocation fails).  Used by the benchmarks only. */
+double rnnc_read_gbps(rnnc_isa isa, int nthreads, int64_t bytes, int64_t passes);
 
 /* A pause hint for spin loops. */
 static inline void rnnc_cpu_relax(void)

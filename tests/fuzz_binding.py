@@ -6,8 +6,8 @@ Each input is a byte string that a FuzzedDataProvider turns into one call, or a 
 chain of calls, of one entry point: the recurrent functional API (forward, Saved views,
 backward) and the same kernels through rnnc._C directly; layer norm; gradient
 clipping; the optimizers; GEMM and the vector activations; the thread-count and
-kernel-path setters.  (Left out: fma_peak, region_phases_check, parallel_for_check:
-benchmark and test hooks whose run time is their argument by design.)
+kernel-path setters.  (Left out: fma_peak, read_bandwidth, region_phases_check,
+parallel_for_check: benchmark and test hooks whose run time is their argument by design.)
 
 The arguments start from a valid call and are then bent: shapes (zero sizes,
 mismatches, a dimension of 2**40 held by a zero-size or zero-stride array so that

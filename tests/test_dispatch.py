@@ -199,6 +199,19 @@ def test_parallel_for_runs_every_task_once(nthreads):
         assert counts.shape == (n,) and np.all(counts == 1)
 
 
+def test_benchmark_probes_measure_and_validate():
+    """The rooflines bench/ reads (FMA rate, cache read bandwidth) are positive on every
+    available path and refuse arguments out of range with a ValueError."""
+    for isa in ("portable", _C.best_isa()):
+        assert _C.fma_peak(isa, 2, 1000) > 0
+        assert _C.read_bandwidth(isa, 2, 64 * 1024, 3) > 0
+    for bad in ((_C.best_isa(), 0, 4096, 1), (_C.best_isa(), 65, 4096, 1),
+                (_C.best_isa(), 1, 255, 1), (_C.best_isa(), 1, 2 ** 33, 1),
+                (_C.best_isa(), 1, 4096, 0), ("mmx", 1, 4096, 1)):
+        with pytest.raises(ValueError, match="read_bandwidth"):
+            _C.read_bandwidth(*bad)
+
+
 def test_region_runs_alone_when_pool_busy():
     """Regions started from several Python threads at once never deadlock: one gets
     the pool, the others run on their own thread."""
