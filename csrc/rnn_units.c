@@ -279,10 +279,15 @@ static RNNC_TARGET_AVX512 void lstm_bwd_f32_avx512(LSTM_BWD_ARGS(float)) { LSTM_
 #define V __m256
 #define VL 8
 #define MASK_FOR(k)                                                                     \
+    const int part = (k) < 8; /* a partial vector: masked loads and stores */          \
     const __m256i msk = _mm256_cmpgt_epi32(_mm256_set1_epi32((k) >= 8 ? 8 : (int)(k)),  \
                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
-#define LD(p) _mm256_maskload_ps((p), msk)
-#define ST(p, v) _mm256_maskstore_ps((p), msk, (v))
+#define LD(p) (part ? _mm256_maskload_ps((p), msk) : _mm256_loadu_ps(p))
+#define ST(p, v)                                                                        \
+    do {                                                                                \
+        if (part) _mm256_maskstore_ps((p), msk, (v));                                   \
+        else _mm256_storeu_ps((p), (v));                                                \
+    } while (0)
 #define ADD(a, b) _mm256_add_ps((a), (b))
 #define SUB(a, b) _mm256_sub_ps((a), (b))
 #define MUL(a, b) _mm256_mul_ps((a), (b))
@@ -475,10 +480,15 @@ static RNNC_TARGET_AVX512 void lstm_bwd_f64_avx512(LSTM_BWD_ARGS(double)) { LSTM
 #define V __m256d
 #define VL 4
 #define MASK_FOR(k)                                                                     \
+    const int part = (k) < 4; /* a partial vector: masked loads and stores */          \
     const __m256i msk = _mm256_cmpgt_epi64(_mm256_set1_epi64x((k) >= 4 ? 4 : (long long)(k)), \
                                            _mm256_setr_epi64x(0, 1, 2, 3))
-#define LD(p) _mm256_maskload_pd((p), msk)
-#define ST(p, v) _mm256_maskstore_pd((p), msk, (v))
+#define LD(p) (part ? _mm256_maskload_pd((p), msk) : _mm256_loadu_pd(p))
+#define ST(p, v)                                                                        \
+    do {                                                                                \
+        if (part) _mm256_maskstore_pd((p), msk, (v));                                   \
+        else _mm256_storeu_pd((p), (v));                                                \
+    } while (0)
 #define ADD(a, b) _mm256_add_pd((a), (b))
 #define SUB(a, b) _mm256_sub_pd((a), (b))
 #define MUL(a, b) _mm256_mul_pd((a), (b))
