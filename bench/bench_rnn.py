@@ -2,9 +2,10 @@
 
 Protocol (DESIGN.md, Performance): one process, the same shapes, dtype, weights and
 thread count for every contender (torch.set_num_threads = rnnc's); warm-up, then the
-median of --repeats runs; forward in inference mode (rnnc training=False, torch under
-no_grad) and forward+backward (training mode, gradients of x and every weight) timed
-separately.  Anything rnnc does inside a call (weight packing included) is in its time.
+median of --repeats runs or a few more (taken in three rounds that alternate rnnc's
+and torch's blocks, so that the VM's drifting speed skews both alike); forward in
+inference mode (rnnc training=False, torch under no_grad) and forward+backward
+(training mode, gradients of x and every weight) timed separately.  Anything rnnc does inside a call (weight packing included) is in its time.
 
 FLOPs: 2*B*(I+H)*G*H*T for a forward pass, 3x that for forward+backward.
 
@@ -70,7 +71,8 @@ sys.path.insert(0, HERE)
 
 import rnnc  # noqa: E402
 from rnnc import _C, functional as F  # noqa: E402
-from peak import blas_threads, fma_roofline, gemm_peak, load_average, read_bandwidth, timed  # noqa: E402
+from peak import (blas_threads, fma_roofline, gemm_peak, load_average,  # noqa: E402
+                  read_bandwidth, timed, timed_in_rounds)
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 FULL_SHAPES = [(H, B, T) for H in (128, 256, 512, 1024) for B in (1, 32, 64) for T in (50, 100)] \
@@ -231,10 +233,11 @@ def main(argv=None):
             if small and not args.no_twin:
                 contenders["twin"] = twin_calls(cell, x, weights, d_out)
             for mode, idx, mult in (("fwd", 0, 1.0), ("train", 1, 3.0)):
-                res = {}
-                for name, calls in contenders.items():
-                    reps = args.repeats if name != "twin" else max(3, args.repeats // 2)
-                    res[name] = timed(calls[idx], reps)
+                # rnnc and torch in alternating rounds; the slow twin once, after them
+                res = timed_in_rounds({name: calls[idx] for name, calls in contenders.items()
+                                       if name != "twin"}, args.repeats)
+                if "twin" in contenders:
+                    res["twin"] = timed(contenders["twin"][idx], max(3, args.repeats // 2))
                 row = dict(cell=cell, H=H, I=I, B=B, T=T, mode=mode, flops=flops * mult,
                            **{f"{k}_ms": v * 1e3 for k, v in res.items()})
                 row["rnnc_gflops"] = flops * mult / res["rnnc"] / 1e9

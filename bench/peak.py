@@ -57,6 +57,28 @@ def timed(fn, repeats, warmup=1):
     return statistics.median(times)
 
 
+def timed_in_rounds(fns, repeats, rounds=3, warm_below=0.05):
+    """{name: median wall time (s)} of each of fns {name: fn} over about `repeats` runs,
+    taken in `rounds` rounds that run the contenders' blocks in turn (a block: a warm-up
+    run when one call takes under `warm_below` s -- it absorbs the other contender's
+    threads still spinning -- then repeats/rounds timed runs).  A machine whose speed
+    drifts during the measurement (a noisy VM) then skews all contenders alike rather
+    than whichever ran in the slow spell."""
+    per = max(1, -(-repeats // rounds))
+    times = {name: [] for name in fns}
+    first = {name: True for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            if first[name] or min(times[name]) < warm_below:
+                fn()
+                first[name] = False
+            for _ in range(per):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def load_average():
     """The 1-minute load average (Linux), or None: other work on the machine skews
     every timing, so it is printed and stored with the results."""

@@ -267,7 +267,8 @@ def main(argv=None):
              f"Machine: {model}, {meta.get('cpus')} cores, SIMD flags: {' '.join(simd)}.  "
              f"rnnc ISA path: {meta.get('isa')}; {meta.get('threads')} threads for rnnc and "
              f"torch {meta.get('torch')} (torch.set_num_threads); dtype {meta.get('dtype')}; "
-             f"median of {meta.get('repeats')} runs after warm-up.  Load average before/after: "
+             f"median of {meta.get('repeats')} runs or more after warm-up, in three rounds that "
+             f"alternate rnnc and torch.  Load average before/after: "
              f"{meta.get('load_before')} / {meta.get('load_after')}.", ""]
     if peak:
         lines += peak_lines(meta, peak)
