@@ -498,7 +498,7 @@ rnnc_status rnnc_gemm_pack_b(rnnc_dtype dt, int transB, int64_t K, int64_t N, co
     const int64_t Npad = round_up(N, kt->vl);
     const size_t es = dt == RNNC_F32 ? 4 : 8;
     char *data = (char *)packed + PACKED_HEADER;
-    for (int64_t pc = 0; pc < K; pc += h->kc)
+    for (int64_t pc = 0; N > 0 && pc < K; pc += h->kc) /* nothing to pack when N == 0 */
         pack_b(kt, data + (size_t)(pc * Npad) * es, B, ldb, transB != 0, pc,
                min64(h->kc, K - pc), 0, N, h->nr, h->vl);
     return RNNC_OK;

@@ -110,11 +110,12 @@ RNNC_CELL_PROTOTYPES(double, f64)
                                         const real *c_new, const real *dm, real *dc,          \
                                         real *dA, int64_t lds, const int64_t *lengths,        \
                                         int64_t t);                                           \
-    void rnnc_gru_units_backward_##SFX(int64_t B, int64_t n, int64_t H, const real *gates,    \
-                                       int64_t ldx, const real *hn_pre, const real *h_prev,   \
-                                       const real *dhv, real *dAx, real *dAh, real *dh_prev,  \
-                                       int64_t lds, const int64_t *lengths, int64_t t);       \
-    void rnnc_rnn_units_backward_##SFX(int relu, int64_t B, int64_t n, int64_t H,             \
+    void rnnc_gru_units_backward_##SFX(int isa, int64_t B, int64_t n, int64_t H,              \
+                                       const real *gates, int64_t ldx, const real *hn_pre,    \
+                                       const real *h_prev, const real *dhv, real *dAx,        \
+                                       real *dAh, real *dh_prev, int64_t lds,                 \
+                                       const int64_t *lengths, int64_t t);                    \
+    void rnnc_rnn_units_backward_##SFX(int isa, int relu, int64_t B, int64_t n, int64_t H,    \
                                        const real *gates, int64_t ldx, const real *dhv,       \
                                        real *dA, int64_t lds, const int64_t *lengths,         \
                                        int64_t t);

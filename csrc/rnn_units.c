@@ -216,14 +216,12 @@ static void lstm_fwd_f64_c(LSTM_FWD_ARGS(double)) { LSTM_FWD_BODY }
 static void gru_fwd_f64_c(GRU_FWD_ARGS(double)) { GRU_FWD_BODY }
 static void rnn_fwd_f64_c(RNN_FWD_ARGS(double)) { RNN_FWD_BODY }
 static void lstm_bwd_f64_c(LSTM_BWD_ARGS(double)) { LSTM_BWD_BODY }
-/* GRU and plain RNN backward have no transcendental: one scalar version per dtype,
- * which the compiler vectorises */
-void rnnc_gru_units_backward_f64(GRU_BWD_ARGS(double)) { GRU_BWD_BODY }
-void rnnc_rnn_units_backward_f64(RNN_BWD_ARGS(double)) { RNN_BWD_BODY }
+static void gru_bwd_f64_c(GRU_BWD_ARGS(double)) { GRU_BWD_BODY }
+static void rnn_bwd_f64_c(RNN_BWD_ARGS(double)) { RNN_BWD_BODY }
 #undef real
 #define real float
-void rnnc_gru_units_backward_f32(GRU_BWD_ARGS(float)) { GRU_BWD_BODY }
-void rnnc_rnn_units_backward_f32(RNN_BWD_ARGS(float)) { RNN_BWD_BODY }
+static void gru_bwd_f32_c(GRU_BWD_ARGS(float)) { GRU_BWD_BODY }
+static void rnn_bwd_f32_c(RNN_BWD_ARGS(float)) { RNN_BWD_BODY }
 #undef real
 #undef SIG
 #undef TANH
@@ -300,6 +298,11 @@ static RNNC_TARGET_AVX2 void lstm_fwd_f32_avx2(LSTM_FWD_ARGS(float)) { LSTM_FWD_
 static RNNC_TARGET_AVX2 void gru_fwd_f32_avx2(GRU_FWD_ARGS(float)) { GRU_FWD_BODY }
 static RNNC_TARGET_AVX2 void rnn_fwd_f32_avx2(RNN_FWD_ARGS(float)) { RNN_FWD_BODY }
 static RNNC_TARGET_AVX2 void lstm_bwd_f32_avx2(LSTM_BWD_ARGS(float)) { LSTM_BWD_BODY }
+/* relu'(h') * d: d where h' > 0, else 0 (NaN h' gives 0 like the scalar test) */
+#define RELU_GRAD(h, d) _mm256_and_ps(_mm256_cmp_ps((h), _mm256_setzero_ps(), _CMP_GT_OQ), (d))
+static RNNC_TARGET_AVX2 void gru_bwd_f32_avx2(GRU_BWD_ARGS(float)) { GRU_BWD_BODY }
+static RNNC_TARGET_AVX2 void rnn_bwd_f32_avx2(RNN_BWD_ARGS(float)) { RNN_BWD_BODY }
+#undef RELU_GRAD
 #undef V
 #undef VL
 #undef MASK_FOR
@@ -500,6 +503,10 @@ static RNNC_TARGET_AVX2 void lstm_fwd_f64_avx2(LSTM_FWD_ARGS(double)) { LSTM_FWD
 static RNNC_TARGET_AVX2 void gru_fwd_f64_avx2(GRU_FWD_ARGS(double)) { GRU_FWD_BODY }
 static RNNC_TARGET_AVX2 void rnn_fwd_f64_avx2(RNN_FWD_ARGS(double)) { RNN_FWD_BODY }
 static RNNC_TARGET_AVX2 void lstm_bwd_f64_avx2(LSTM_BWD_ARGS(double)) { LSTM_BWD_BODY }
+#define RELU_GRAD(h, d) _mm256_and_pd(_mm256_cmp_pd((h), _mm256_setzero_pd(), _CMP_GT_OQ), (d))
+static RNNC_TARGET_AVX2 void gru_bwd_f64_avx2(GRU_BWD_ARGS(double)) { GRU_BWD_BODY }
+static RNNC_TARGET_AVX2 void rnn_bwd_f64_avx2(RNN_BWD_ARGS(double)) { RNN_BWD_BODY }
+#undef RELU_GRAD
 #undef V
 #undef VL
 #undef MASK_FOR
@@ -525,8 +532,16 @@ static RNNC_TARGET_AVX2 void lstm_bwd_f64_avx2(LSTM_BWD_ARGS(double)) { LSTM_BWD
         else if ((isa) == RNNC_ISA_AVX2) name##_avx2(__VA_ARGS__);                      \
         else name##_c(__VA_ARGS__);                                                     \
     } while (0)
+/* GRU and plain RNN backward (no transcendental) have no AVX-512 version: the AVX2 one
+ * runs on AVX-512 machines too. */
+#define DISPATCH_AVX2(isa, name, ...)                                                   \
+    do {                                                                                \
+        if ((isa) == RNNC_ISA_AVX512 || (isa) == RNNC_ISA_AVX2) name##_avx2(__VA_ARGS__); \
+        else name##_c(__VA_ARGS__);                                                     \
+    } while (0)
 #else
 #define DISPATCH(isa, name, ...) name##_c(__VA_ARGS__)
+#define DISPATCH_AVX2(isa, name, ...) name##_c(__VA_ARGS__)
 #endif
 
 void rnnc_lstm_units_forward_f32(int isa, LSTM_FWD_ARGS(float))
@@ -552,6 +567,17 @@ void rnnc_lstm_units_backward_f32(int isa, LSTM_BWD_ARGS(float))
                  lengths, t);
 }
 
+void rnnc_gru_units_backward_f32(int isa, GRU_BWD_ARGS(float))
+{
+    DISPATCH_AVX2(isa, gru_bwd_f32, B, n, H, gates, ldx, hn_pre, h_prev, dhv, dAx, dAh,
+                  dh_prev, lds, lengths, t);
+}
+
+void rnnc_rnn_units_backward_f32(int isa, RNN_BWD_ARGS(float))
+{
+    DISPATCH_AVX2(isa, rnn_bwd_f32, relu, B, n, H, gates, ldx, dhv, dA, lds, lengths, t);
+}
+
 void rnnc_lstm_units_forward_f64(int isa, LSTM_FWD_ARGS(double))
 {
     DISPATCH(isa, lstm_fwd_f64, B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new,
@@ -573,4 +599,15 @@ void rnnc_lstm_units_backward_f64(int isa, LSTM_BWD_ARGS(double))
 {
     DISPATCH(isa, lstm_bwd_f64, B, n, H, gates, ldx, c_prev, c_new, dm, dc, dA, lds,
                  lengths, t);
+}
+
+void rnnc_gru_units_backward_f64(int isa, GRU_BWD_ARGS(double))
+{
+    DISPATCH_AVX2(isa, gru_bwd_f64, B, n, H, gates, ldx, hn_pre, h_prev, dhv, dAx, dAh,
+                  dh_prev, lds, lengths, t);
+}
+
+void rnnc_rnn_units_backward_f64(int isa, RNN_BWD_ARGS(double))
+{
+    DISPATCH_AVX2(isa, rnn_bwd_f64, relu, B, n, H, gates, ldx, dhv, dA, lds, lengths, t);
 }
