@@ -90,21 +90,23 @@ RNNC_CELL_PROTOTYPES(double, f64)
  *                             h_prev @ W_hh^T of the slice, without bias)
  *   bh                        gate q at bh[q*H + j] (b_hh; zeros when absent)
  *   c_prev, c_new, h_prev, h_new, hn_pre, dm, dc, dhv, dh_prev   p[b*lds + j]
- * Forward: xg in: input projection W_ih x + b_ih; out: the gate activations (as the
- * full-row kernels above).  Backward: as the full-row kernels; invalid rows get zero
+ * Forward: xg in: input projection W_ih x + b_ih; out, when `save` (training): the
+ * gate activations (as the full-row kernels above); inference leaves xg as it was,
+ * sparing a store of every gate.  Backward: as the full-row kernels; invalid rows get zero
  * gate gradients (GRU: dh_prev = dh on them; LSTM: dc unchanged). */
 #define RNNC_UNIT_PROTOTYPES(real, SFX)                                                       \
     void rnnc_lstm_units_forward_##SFX(int isa, int64_t B, int64_t n, int64_t H, real *xg,    \
                                        int64_t ldx, const real *hp, int64_t ldh, int64_t hgs, \
                                        const real *bh, const real *c_prev, real *c_new,       \
-                                       real *h_new, int64_t lds);                             \
+                                       real *h_new, int64_t lds, int save);                   \
     void rnnc_gru_units_forward_##SFX(int isa, int64_t B, int64_t n, int64_t H, real *xg,     \
                                       int64_t ldx, const real *hp, int64_t ldh, int64_t hgs,  \
                                       const real *bh, const real *h_prev, real *h_new,        \
-                                      real *hn_pre, int64_t lds);                             \
+                                      real *hn_pre, int64_t lds, int save);                   \
     void rnnc_rnn_units_forward_##SFX(int isa, int relu, int64_t B, int64_t n, int64_t H,     \
                                       real *xg, int64_t ldx, const real *hp, int64_t ldh,     \
-                                      int64_t hgs, const real *bh, real *h_new, int64_t lds); \
+                                      int64_t hgs, const real *bh, real *h_new, int64_t lds,  \
+                                      int save);                                              \
     void rnnc_lstm_units_backward_##SFX(int isa, int64_t B, int64_t n, int64_t H,             \
                                         const real *gates, int64_t ldx, const real *c_prev,   \
                                         const real *c_new, const real *dm, real *dc,          \

@@ -38,10 +38,12 @@
             V f = SIG(ADD(LD(x + H + j), ADD(LD(h + hgs + j), LD(bh + H + j))));        \
             V g = TANH(ADD(LD(x + 2 * H + j), ADD(LD(h + 2 * hgs + j), LD(bh + 2 * H + j)))); \
             V o = SIG(ADD(LD(x + 3 * H + j), ADD(LD(h + 3 * hgs + j), LD(bh + 3 * H + j)))); \
-            ST(x + j, i);                                                               \
-            ST(x + H + j, f);                                                           \
-            ST(x + 2 * H + j, g);                                                       \
-            ST(x + 3 * H + j, o);                                                       \
+            if (save) { /* training: the gates over the projection, for backward */     \
+                ST(x + j, i);                                                           \
+                ST(x + H + j, f);                                                       \
+                ST(x + 2 * H + j, g);                                                   \
+                ST(x + 3 * H + j, o);                                                   \
+            }                                                                           \
             V c = ADD(MUL(f, LD(cp + j)), MUL(i, g)); /* c' = f*c + i*g */              \
             ST(cn + j, c);                                                              \
             ST(hn + j, MUL(o, TANH(c))); /* h' = o * tanh(c') */                        \
@@ -60,9 +62,11 @@
             V z = SIG(ADD(LD(x + H + j), ADD(LD(h + hgs + j), LD(bh + H + j))));        \
             V hnv = ADD(LD(h + 2 * hgs + j), LD(bh + 2 * H + j)); /* W_hn h + b_hn */    \
             V nn = TANH(ADD(LD(x + 2 * H + j), MUL(r, hnv)));                           \
-            ST(x + j, r);                                                               \
-            ST(x + H + j, z);                                                           \
-            ST(x + 2 * H + j, nn);                                                      \
+            if (save) {                                                                 \
+                ST(x + j, r);                                                           \
+                ST(x + H + j, z);                                                       \
+                ST(x + 2 * H + j, nn);                                                  \
+            }                                                                           \
             if (hsave) ST(hsave + j, hnv);                                              \
             /* h' = (1 - z) * n + z * h */                                              \
             ST(hnew + j, ADD(MUL(SUB(SET1(1), z), nn), MUL(z, LD(hprev + j))));         \
@@ -78,7 +82,7 @@
             MASK_FOR(n - j);                                                            \
             V a = ADD(LD(x + j), ADD(LD(h + j), LD(bh + j)));                           \
             V v = relu ? RELU(a) : TANH(a);                                             \
-            ST(x + j, v);                                                               \
+            if (save) ST(x + j, v);                                                     \
             ST(hnew + j, v);                                                            \
         }                                                                               \
     }
@@ -165,13 +169,15 @@
 /* The argument lists (see rnn_internal.h). */
 #define LSTM_FWD_ARGS(real)                                                             \
     int64_t B, int64_t n, int64_t H, real *xg, int64_t ldx, const real *hp, int64_t ldh, \
-        int64_t hgs, const real *bh, const real *c_prev, real *c_new, real *h_new, int64_t lds
+        int64_t hgs, const real *bh, const real *c_prev, real *c_new, real *h_new,       \
+        int64_t lds, int save
 #define GRU_FWD_ARGS(real)                                                              \
     int64_t B, int64_t n, int64_t H, real *xg, int64_t ldx, const real *hp, int64_t ldh, \
-        int64_t hgs, const real *bh, const real *h_prev, real *h_new, real *hn_pre, int64_t lds
+        int64_t hgs, const real *bh, const real *h_prev, real *h_new, real *hn_pre,      \
+        int64_t lds, int save
 #define RNN_FWD_ARGS(real)                                                              \
     int relu, int64_t B, int64_t n, int64_t H, real *xg, int64_t ldx, const real *hp,   \
-        int64_t ldh, int64_t hgs, const real *bh, real *h_new, int64_t lds
+        int64_t ldh, int64_t hgs, const real *bh, real *h_new, int64_t lds, int save
 #define LSTM_BWD_ARGS(real)                                                             \
     int64_t B, int64_t n, int64_t H, const real *gates, int64_t ldx, const real *c_prev, \
         const real *c_new, const real *dm, real *dc, real *dA, int64_t lds,             \
@@ -547,18 +553,18 @@ static RNNC_TARGET_AVX2 void rnn_bwd_f64_avx2(RNN_BWD_ARGS(double)) { RNN_BWD_BO
 void rnnc_lstm_units_forward_f32(int isa, LSTM_FWD_ARGS(float))
 {
     DISPATCH(isa, lstm_fwd_f32, B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new,
-                 lds);
+                 lds, save);
 }
 
 void rnnc_gru_units_forward_f32(int isa, GRU_FWD_ARGS(float))
 {
     DISPATCH(isa, gru_fwd_f32, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_prev, h_new, hn_pre,
-                 lds);
+                 lds, save);
 }
 
 void rnnc_rnn_units_forward_f32(int isa, RNN_FWD_ARGS(float))
 {
-    DISPATCH(isa, rnn_fwd_f32, relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds);
+    DISPATCH(isa, rnn_fwd_f32, relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds, save);
 }
 
 void rnnc_lstm_units_backward_f32(int isa, LSTM_BWD_ARGS(float))
@@ -581,18 +587,18 @@ void rnnc_rnn_units_backward_f32(int isa, RNN_BWD_ARGS(float))
 void rnnc_lstm_units_forward_f64(int isa, LSTM_FWD_ARGS(double))
 {
     DISPATCH(isa, lstm_fwd_f64, B, n, H, xg, ldx, hp, ldh, hgs, bh, c_prev, c_new, h_new,
-                 lds);
+                 lds, save);
 }
 
 void rnnc_gru_units_forward_f64(int isa, GRU_FWD_ARGS(double))
 {
     DISPATCH(isa, gru_fwd_f64, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_prev, h_new, hn_pre,
-                 lds);
+                 lds, save);
 }
 
 void rnnc_rnn_units_forward_f64(int isa, RNN_FWD_ARGS(double))
 {
-    DISPATCH(isa, rnn_fwd_f64, relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds);
+    DISPATCH(isa, rnn_fwd_f64, relu, B, n, H, xg, ldx, hp, ldh, hgs, bh, h_new, lds, save);
 }
 
 void rnnc_lstm_units_backward_f64(int isa, LSTM_BWD_ARGS(double))
