@@ -68,6 +68,34 @@ def test_first_nonfinite_finds_every_nan_and_inf(isa, dtype):
         _C.set_isa(saved)
 
 
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_first_nonfinite_over_threads(nthreads):
+    """A list of several MB is scanned in one share per thread, cut across arrays: a
+    NaN or inf anywhere (either side of a cut, first or last element) is found in the
+    right array, and the first such array is reported."""
+    saved = _C.get_num_threads()
+    _C.set_num_threads(nthreads)
+    try:
+        sizes = [400_000, 7, 350_001, 1, 250_000]      # 4 MB of float32 in all
+        arrays = [np.ones(n, np.float32) for n in sizes]
+        total = sum(sizes)
+        assert _C.first_nonfinite(arrays) == -1
+        starts = np.cumsum([0] + sizes)
+        cuts = {total * t // nt for nt in (2, 3) for t in range(nt + 1)}
+        where = sorted({p + d for p in cuts for d in (-1, 0, 1) if 0 <= p + d < total}
+                       | set(starts[:-1]) | set(starts[1:] - 1))
+        for pos in where:
+            k = int(np.searchsorted(starts, pos, side="right") - 1)
+            arrays[k][pos - starts[k]] = np.nan
+            assert _C.first_nonfinite(arrays) == k, (pos, k)
+            arrays[-1][-1] = np.inf                     # a later one does not matter
+            assert _C.first_nonfinite(arrays) == k, (pos, k)
+            arrays[-1][-1] = 1
+            arrays[k][pos - starts[k]] = 1
+    finally:
+        _C.set_num_threads(saved)
+
+
 def test_bad_x(lstm):
     x, w, kw = lstm
     raises(TypeError, r"lstm_forward\(\): x must be a numpy.ndarray", F.lstm_forward, x.tolist(), w, **kw)
