@@ -25,7 +25,8 @@
  * Saved layout: for each layer l = 0..L-1: layer_in (l >= 1), then for each
  * direction d: gates, hs, cs, hn_pre, proj_in, ln_ih_xhat, ln_ih_rstd, ln_hh_xhat,
  * ln_hh_rstd, ln_c_xhat, ln_c_rstd (the ones that exist), each at a multiple of 64
- * bytes.  At steps where a sample is not running (t >= lengths[b]) its gates are 0
+ * bytes.  A plain RNN has no gates array: its one activation h' is the new state, kept
+ * in hs.  At steps where a sample is not running (t >= lengths[b]) its gates are 0
  * and hs, cs carry its state; its entries of the other per-step arrays are finite but
  * unspecified (backward never reads them).
  */
@@ -89,7 +90,8 @@ static int layout_walk(const rnnc_rnn_config *cfg, const rnn_dims *dm, int64_t w
             s.cs = s.hn_pre = s.proj_in = -1;
             s.ln_ih_xhat = s.ln_ih_rstd = s.ln_hh_xhat = s.ln_hh_rstd = -1;
             s.ln_c_xhat = s.ln_c_rstd = -1;
-            if (!place(&cursor, TBGH, es, &s.gates)) return 0;
+            s.gates = -1;
+            if ((lstm || gru) && !place(&cursor, TBGH, es, &s.gates)) return 0;
             if (!place(&cursor, T1BR, es, &s.hs)) return 0;
             if (lstm && !place(&cursor, T1BH, es, &s.cs)) return 0;
             if (gru && !place(&cursor, TBH, es, &s.hn_pre)) return 0;

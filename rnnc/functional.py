@@ -41,11 +41,12 @@ and when several Python threads call at once: the core's GEMM divides only the r
 columns of its output among threads, never a sum over K, and every other kernel runs
 in a fixed order.  Different ISA paths or CPUs may differ in the last bits.
 
-Memory: training mode keeps per layer and direction the gates (T, B, G*H), the states
-(T+1, B, R) (LSTM also the cells), and what the cell needs besides (GRU W_hn h + b_hn,
-the LSTM projection input, layer-norm statistics), plus each inner layer's output.
-Inference mode keeps nothing: its scratch is one (T, B, G*H) input projection, at most
-two (T, B, D*R) inner-layer outputs and O(B*G*H) per step.
+Memory: training mode keeps per layer and direction the gates (T, B, G*H) (LSTM, GRU;
+a plain RNN's activation is its state), the states (T+1, B, R) (LSTM also the cells),
+and what the cell needs besides (GRU W_hn h + b_hn, the LSTM projection input,
+layer-norm statistics), plus each inner layer's output.  Inference mode keeps nothing:
+its scratch is one (T, B, G*H) input projection, at most two (T, B, D*R) inner-layer
+outputs and O(B*G*H) per step.
 """
 from __future__ import annotations
 
@@ -118,7 +119,17 @@ class Saved:
 
     def gates(self, layer=0, direction=0):
         """(T, B, G, H) gate activations after their nonlinearity."""
-        return self._view(layer, direction, "gates", (self.T, self.B, self.G, self.hidden_size))
+        if self.G > 1:
+            return self._view(layer, direction, "gates", (self.T, self.B, self.G, self.hidden_size))
+        # A plain RNN's one activation h' is its new state, saved once (in hidden):
+        # h' of step t is hidden[t+1] (forward) or hidden[t] (reverse), 0 where not running.
+        hs = self.hidden(layer, direction)
+        h_new = hs[1:] if direction == 0 else hs[:-1]
+        running = np.ones((self.T, self.B), bool) if self.lengths is None else \
+            np.arange(self.T)[:, None] < np.asarray(self.lengths)[None, :]
+        g = np.where(running[:, :, None], h_new, 0).astype(self.dtype, copy=False)[:, :, None, :]
+        g.flags.writeable = False
+        return g
 
     def hidden(self, layer=0, direction=0):
         """(T+1, B, R) hidden states in time order (see the class doc)."""
