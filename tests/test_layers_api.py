@@ -193,12 +193,13 @@ def test_cells_match_torch_over_a_hand_written_loop(kind):
 @pytest.mark.parametrize("kind", ["rnn_tanh", "lstm", "gru"])
 def test_training_saves_only_what_backward_needs(kind):
     """Saved floats per step and sample for one layer and direction (design estimate):
-    gates after their nonlinearity G*H, the state h (R), plus LSTM's cell c (H) and GRU's
-    W_hn h + b_hn (H).  Plus one slot of h (and c) for h0 (c0).  Nothing else."""
+    gates after their nonlinearity G*H (LSTM, GRU: a plain RNN's one activation is its
+    state), the state h (R), plus LSTM's cell c (H) and GRU's W_hn h + b_hn (H).  Plus
+    one slot of h (and c) for h0 (c0).  Nothing else."""
     T, B, I, H = 50, 8, 16, 32
     G = GATES[kind]
     m = make(kind, I, H, seed=0)
     m(np.zeros((T, B, I), np.float32))
-    per_step = G * H + H + (H if kind in ("lstm", "gru") else 0)
+    per_step = (G * H + H + H) if kind in ("lstm", "gru") else H
     expected = (T * B * per_step + B * H + (B * H if kind == "lstm" else 0)) * 4
     assert expected <= m.saved.buffer.nbytes <= expected + 64 * 8  # 64-byte alignment slack
