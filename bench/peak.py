@@ -57,22 +57,32 @@ def timed(fn, repeats, warmup=1):
     return statistics.median(times)
 
 
-def timed_in_rounds(fns, repeats, rounds=3, warm_below=0.05):
+def timed_in_rounds(fns, repeats, rounds=3, warm_below=0.05, block_s=0.1, max_per=25):
     """{name: median wall time (s)} of each of fns {name: fn} over about `repeats` runs,
     taken in `rounds` rounds that run the contenders' blocks in turn (a block: a warm-up
     run when one call takes under `warm_below` s -- it absorbs the other contender's
     threads still spinning -- then repeats/rounds timed runs).  A machine whose speed
     drifts during the measurement (a noisy VM) then skews all contenders alike rather
-    than whichever ran in the slow spell."""
+    than whichever ran in the slow spell.
+
+    A short call gets more timed runs per block, enough to fill about `block_s` seconds
+    (at most `max_per`): on a VM a thread is now and then descheduled for a few ms,
+    which stretches a 1 ms call to 5 ms about one call in five (seen at batch 1), and
+    the median of a handful of such calls is not safe from it."""
     per = max(1, -(-repeats // rounds))
     times = {name: [] for name in fns}
     first = {name: True for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
             if first[name] or min(times[name]) < warm_below:
+                t0 = time.perf_counter()
                 fn()
+                warm = time.perf_counter() - t0
                 first[name] = False
-            for _ in range(per):
+            else:
+                warm = min(times[name])
+            n = min(max_per, max(per, int(block_s / max(warm, 1e-9))))
+            for _ in range(n):
                 t0 = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t0)
