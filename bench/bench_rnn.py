@@ -15,7 +15,8 @@ FLOPs: 2*B*(I+H)*G*H*T for a forward pass, 3x that for forward+backward.
     python bench/bench_rnn.py --quick         # a subset (under 2 minutes)
     python bench/bench_rnn.py --cells lstm --threads 1 --json bench/results_rnn.json
 
-When comparing against the NumPy twin on a machine that sets OPENBLAS_CORETYPE or
+The twin runs with NumPy's BLAS on one thread (twin_timed), timed after rnnc's and
+torch's rounds.  When comparing against the NumPy twin on a machine that sets OPENBLAS_CORETYPE or
 OPENBLAS_L2_SIZE, run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` (those
 settings slow NumPy's BLAS down).  Results JSON is written to --json (default
 bench/results_rnn.json, which git ignores): never commit benchmark results.
@@ -142,6 +143,21 @@ def twin_calls(cell, x, weights, d_out):
     return infer, train
 
 
+def twin_timed(fn, repeats, nblas):
+    """timed(fn) with NumPy's BLAS on one thread, then back on `nblas` (None: leave it).
+    OpenBLAS's helper threads spin for a while after each product, and rnnc's and
+    torch's next block then shares the cores with them (seen: GRU 128/32/50 inference
+    right after the twin, median of 8 calls 6.0-6.5 ms with the twin's BLAS on 2
+    threads, 3.7-4.2 ms on one); on one thread the twin starts none."""
+    if nblas is not None:
+        blas_threads(1)
+    try:
+        return timed(fn, repeats)
+    finally:
+        if nblas is not None:
+            blas_threads(nblas)
+
+
 def measure_peak(dtype, threads, n, repeats, when):
     """Print and return the GEMM GFLOP/s (NumPy, rnnc) and the fp32 FMA roofline."""
     p = gemm_peak(dtype, threads, n, repeats)
@@ -239,7 +255,8 @@ def main(argv=None):
                 res = timed_in_rounds({name: calls[idx] for name, calls in contenders.items()
                                        if name != "twin"}, args.repeats)
                 if "twin" in contenders:
-                    res["twin"] = timed(contenders["twin"][idx], max(3, args.repeats // 2))
+                    res["twin"] = twin_timed(contenders["twin"][idx], max(3, args.repeats // 2),
+                                             nblas)
                 row = dict(cell=cell, H=H, I=I, B=B, T=T, mode=mode, flops=flops * mult,
                            **{f"{k}_ms": v * 1e3 for k, v in res.items()})
                 row["rnnc_gflops"] = flops * mult / res["rnnc"] / 1e9
