@@ -5,9 +5,10 @@ thread count for every contender (torch.set_num_threads = rnnc's); warm-up, then
 median of --repeats runs or more (taken in three rounds that alternate rnnc's and
 torch's blocks, so that the VM's drifting speed skews both alike; a call shorter than
 about 40 ms is run enough times to fill 0.1 s per block, up to 25, so that a thread
-descheduled for a few ms in one of them moves no median: peak.timed_in_rounds); forward in
-inference mode (rnnc training=False, torch under no_grad) and forward+backward
-(training mode, gradients of x and every weight) timed separately.  Anything rnnc does inside a call (weight packing included) is in its time.
+descheduled for a few ms in one of them moves no median: peak.timed_in_rounds);
+forward in inference mode (rnnc training=False, torch under no_grad) and
+forward+backward (training mode, gradients of x and every weight) timed separately.
+Anything rnnc does inside a call (weight packing included) is in its time.
 
 FLOPs: 2*B*(I+H)*G*H*T for a forward pass, 3x that for forward+backward.
 
@@ -16,8 +17,8 @@ FLOPs: 2*B*(I+H)*G*H*T for a forward pass, 3x that for forward+backward.
     python bench/bench_rnn.py --cells lstm --threads 1 --json bench/results_rnn.json
 
 The twin runs with NumPy's BLAS on one thread (twin_timed), timed after rnnc's and
-torch's rounds.  When comparing against the NumPy twin on a machine that sets OPENBLAS_CORETYPE or
-OPENBLAS_L2_SIZE, run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` (those
+torch's rounds.  When comparing against the NumPy twin on a machine that sets
+OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE, run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` (those
 settings slow NumPy's BLAS down).  Results JSON is written to --json (default
 bench/results_rnn.json, which git ignores): never commit benchmark results.
 

@@ -61,7 +61,7 @@ def timed_in_rounds(fns, repeats, rounds=3, warm_below=0.05, block_s=0.1, max_pe
     """{name: median wall time (s)} of each of fns {name: fn} over about `repeats` runs,
     taken in `rounds` rounds that run the contenders' blocks in turn (a block: a warm-up
     run when one call takes under `warm_below` s -- it absorbs the other contender's
-    threads still spinning -- then repeats/rounds timed runs).  A machine whose speed
+    threads still spinning -- then at least repeats/rounds timed runs).  A machine whose speed
     drifts during the measurement (a noisy VM) then skews all contenders alike rather
     than whichever ran in the slow spell.
 
@@ -77,11 +77,11 @@ def timed_in_rounds(fns, repeats, rounds=3, warm_below=0.05, block_s=0.1, max_pe
             if first[name] or min(times[name]) < warm_below:
                 t0 = time.perf_counter()
                 fn()
-                warm = time.perf_counter() - t0
+                fastest = time.perf_counter() - t0
                 first[name] = False
-            else:
-                warm = min(times[name])
-            n = min(max_per, max(per, int(block_s / max(warm, 1e-9))))
+            if times[name]:
+                fastest = min(times[name])
+            n = min(max_per, max(per, int(block_s / max(fastest, 1e-9))))
             for _ in range(n):
                 t0 = time.perf_counter()
                 fn()
