@@ -2,13 +2,13 @@
 
 Without layer norm and projection, every layer and direction runs its time loop in one
 parallel region: each thread owns a slice of hidden units (all gates of them), packs
-its rows of W_hh once, and applies the vectorised gate math (rnn_units.c) to its tile
+its rows of W_hh once (or, for a few short steps, reads them in place), and applies the vectorised gate math (rnn_units.c) to its tile
 of h_prev @ W_hh^T; backward mirrors it.  These tests check that this gives the NumPy
 twin's numbers (float64) to fp32 rounding on every ISA path ('portable', 'avx2',
 'avx512' where the CPU has them) and for 1, 2 and 3 threads, with variable lengths
 (including empty samples and all-empty steps), bidirectional, two layers, bias=False,
-hidden sizes that are not a multiple of the SIMD width, and B = 1; and that the fp64
-path matches the twin to ~1e-12.
+hidden sizes that are not a multiple of the SIMD width, and B = 1; with W_hh packed and
+read in place (a few short steps); and that the fp64 path matches the twin to ~1e-12.
 """
 import numpy as np
 import pytest
@@ -165,6 +165,25 @@ def test_batch_of_one_large_hidden_uses_threads_and_matches(cell):
             compare(run_rnnc(case, np.float32), want, 2e-5, f"{cell} {isa} {nt} threads B=1")
             compare(run_rnnc(case, np.float32, training=False), want[:3] + (None,), 2e-5,
                     f"{cell} {isa} {nt} threads B=1 inference")
+
+
+# T * max(B, 2) <= 16 reads W_hh in place (dot-product kernels); above that it is packed
+# into panels first (rnn_driver.inc, fused_direct).  H = 300 gives B = 1 seven chunks
+# of units, the last one short.
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("T,B", [(1, 1), (8, 1), (9, 1), (4, 4), (5, 4), (2, 8), (3, 8)])
+def test_weights_read_in_place_or_packed_match_the_twin(cell, T, B):
+    case = make_case(cell, T=T, B=B, I=11, H=300, seed=5)
+    want = run_twin(case)
+    for isa in ISAS:
+        _C.set_isa(isa)
+        for nt in (1, 3):
+            _C.set_num_threads(nt)
+            label = f"{cell} T={T} B={B} {isa} {nt} threads"
+            compare(run_rnnc(case, np.float32), want, 2e-5, label)
+            compare(run_rnnc(case, np.float32, training=False), want[:3] + (None,), 2e-5,
+                    label + " inference")
+        compare(run_rnnc(case, np.float64), want, 1e-11, label + " f64")
 
 
 @pytest.mark.parametrize("cell", CELLS)
