@@ -335,22 +335,43 @@ static void weight_name(char *buf, size_t n, int m, long long l, long long d)
     snprintf(buf, n, "%s_l%lld%s", weight_stems[m], l, d ? "_reverse" : "");
 }
 
-/* Expected shape of member m of layer l (ndim returned; dims in shape, `what` text). */
-static int weight_shape(const rnnc_rnn_config *cfg, int m, long long l, npy_intp *shape,
-                        char *what, size_t nwhat)
+/* Expected shape of member m of layer l (ndim returned; dims in shape). */
+static int weight_shape(const rnnc_rnn_config *cfg, int m, long long l, npy_intp *shape)
 {
     const long long G = rnnc_cell_gates(cfg->cell), H = cfg->H, P = cfg->P;
     const long long R = P > 0 ? P : H;
-    const long long In = l == 0 ? cfg->input_size : cfg->D * R;
     switch (m) {
-    case 0: shape[0] = G * H; shape[1] = In;
-        snprintf(what, nwhat, l == 0 ? "(%lld*H, I)" : "(%lld*H, D*R)", G); return 2;
-    case 1: shape[0] = G * H; shape[1] = R;
-        snprintf(what, nwhat, "(%lld*H, R)", G); return 2;
-    case 4: shape[0] = P; shape[1] = H; snprintf(what, nwhat, "(P, H)"); return 2;
-    case 9: case 10: shape[0] = H; snprintf(what, nwhat, "(H,)"); return 1;
-    default: shape[0] = G * H; snprintf(what, nwhat, "(%lld*H,)", G); return 1;
+    case 0: shape[0] = G * H; shape[1] = l == 0 ? cfg->input_size : cfg->D * R; return 2;
+    case 1: shape[0] = G * H; shape[1] = R; return 2;
+    case 4: shape[0] = P; shape[1] = H; return 2;
+    case 9: case 10: shape[0] = H; return 1;
+    default: shape[0] = G * H; return 1;
     }
+}
+
+/* The expected shape of member m of layer l in words, for messages: "(4*H, I)". */
+static void weight_shape_text(const rnnc_rnn_config *cfg, int m, long long l, char *what,
+                              size_t nwhat)
+{
+    const long long G = rnnc_cell_gates(cfg->cell);
+    switch (m) {
+    case 0: snprintf(what, nwhat, l == 0 ? "(%lld*H, I)" : "(%lld*H, D*R)", G); break;
+    case 1: snprintf(what, nwhat, "(%lld*H, R)", G); break;
+    case 4: snprintf(what, nwhat, "(P, H)"); break;
+    case 9: case 10: snprintf(what, nwhat, "(H,)"); break;
+    default: snprintf(what, nwhat, "(%lld*H,)", G); break;
+    }
+}
+
+/* Whether get_array would accept obj as it is (so no message text is needed). */
+static int array_matches(PyObject *obj, int typenum, int ndim, const npy_intp *shape)
+{
+    if (!PyArray_Check(obj)) return 0;
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (PyArray_DESCR(a)->type_num != typenum || PyArray_NDIM(a) != ndim) return 0;
+    for (int i = 0; i < ndim; i++)
+        if (PyArray_DIM(a, i) != shape[i]) return 0;
+    return 1;
 }
 
 /* Whether member m is required (1), forbidden (0) or optional (-1) for cfg. */
@@ -391,18 +412,21 @@ static int parse_weights(PyObject *seq, const rnnc_rnn_config *cfg, const char *
         const void *ptr[RNN_NW];
         for (int m = 0; m < RNN_NW; m++) {
             PyObject *obj = PyTuple_GET_ITEM(tup, m);
-            char name[96], what[32];
-            npy_intp shape[2];
-            weight_name(name, sizeof name, m, l, d);
             int need = weight_needed(cfg, m);
             ptr[m] = NULL;
-            if (obj == Py_None) {
-                if (need == 1) {
-                    PyErr_Format(PyExc_ValueError, "%s(): argument '%s' is required%s", func, name,
-                                 m == 4 ? " when proj_size > 0" : m >= 5 ? " when layer_norm is on" : "");
-                    return -1;
-                }
-                continue;
+            if (obj == Py_None && need != 1) continue;
+            /* names and shape texts are formatted only for a message (~1 us each) */
+            char name[96] = "", what[32] = "";
+            npy_intp shape[2];
+            int ndim = weight_shape(cfg, m, l, shape);
+            if (need == 0 || !array_matches(obj, typenum, ndim, shape)) {
+                weight_name(name, sizeof name, m, l, d);
+                weight_shape_text(cfg, m, l, what, sizeof what);
+            }
+            if (obj == Py_None) { /* and required */
+                PyErr_Format(PyExc_ValueError, "%s(): argument '%s' is required%s", func, name,
+                             m == 4 ? " when proj_size > 0" : m >= 5 ? " when layer_norm is on" : "");
+                return -1;
             }
             if (need == 0) {
                 PyErr_Format(PyExc_ValueError, "%s(): argument '%s' must be None here (%s)", func, name,
@@ -410,7 +434,6 @@ static int parse_weights(PyObject *seq, const rnnc_rnn_config *cfg, const char *
                                                                           : "only LSTM has ln_c");
                 return -1;
             }
-            int ndim = weight_shape(cfg, m, l, shape, what, sizeof what);
             PyArrayObject *a = get_array(obj, func, name, typenum, ndim, shape, what);
             if (!a) return -1;
             held[k * RNN_NW + m] = a;
