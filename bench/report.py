@@ -4,14 +4,19 @@ and a speed-up plot.
     python bench/bench_rnn.py --json /tmp/rnn.json      # measures the peak in the same run
     python bench/bench_memory.py --json /tmp/mem.json
     python bench/bench_ratios.py --json /tmp/ratios.json
+    python bench/bench_rnn.py --no-twin --json /tmp/steps.json \
+        --shapes 128:1:1,256:1:1,512:1:1,1024:1:1
     python bench/report.py /tmp/rnn.json --memory /tmp/mem.json --ratios /tmp/ratios.json \
-        --out BENCHMARKS.md --plot bench/speedup.png
+        --steps /tmp/steps.json --out BENCHMARKS.md --plot bench/speedup.png
 
 The timing table lists every row (ms, GFLOP/s, % of the peak measured in the same
 run, torch/rnnc); the memory table the peak memory of one training step; the targets
 table each of the issue's targets against this run, with the rows no implementation
 could meet on this machine (see best_ratio).  The plot shows torch time / rnnc time
 per shape (above 1: rnnc is faster), one panel per cell.
+The steps table (optional) is the inference rows of a bench_rnn.py run at T = 1: the
+cost of one call per time step, as a generation loop makes them (sampling a character
+LM feeds each output back in), which the issue's shapes (T = 50, 100) do not show.
 --peak overrides the run's peak (for JSON from before bench_rnn.py measured it).
 """
 import argparse
@@ -245,6 +250,25 @@ def ratio_lines(rat):
     return lines + [""]
 
 
+def step_lines(steps):
+    """The table of a bench_rnn.py run at T = 1 (inference rows only)."""
+    rows = [r for r in steps["rows"] if r["mode"] == "fwd" and r["T"] == 1 and "torch_ms" in r]
+    if not rows:
+        return []
+    lines = ["## One step per call (T = 1, inference)", "",
+             "A generation loop calls the network once per time step, feeding each output back "
+             "in (rnnc.apps.charlm.generate).  Then the per-call work dominates: validation, the "
+             "finiteness scan of every weight, and whatever an implementation does to its weights "
+             "before the first step (rnnc reads W_hh in place for so few steps; it packs it into "
+             f"panels only for longer calls).  Same protocol as above, separate run (torch "
+             f"{steps['meta'].get('torch')}, {steps['meta'].get('threads')} threads).", "",
+             "| cell | H=I | B | rnnc us | torch us | torch/rnnc |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['cell']} | {r['H']} | {r['B']} | {1e3 * r['rnnc_ms']:.0f} | "
+                     f"{1e3 * r['torch_ms']:.0f} | {r['torch_ms'] / r['rnnc_ms']:.2f} |")
+    return lines + [""]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("json", help="bench_rnn.py's results")
@@ -254,6 +278,8 @@ def main(argv=None):
                     help="peak GFLOP/s to use instead of the one measured in the run")
     ap.add_argument("--ratios", default="bench/results_ratios.json",
                     help="bench_ratios.py's results (skipped when the file does not exist)")
+    ap.add_argument("--steps", default="bench/results_steps.json",
+                    help="bench_rnn.py's results at T = 1 (skipped when the file does not exist)")
     ap.add_argument("--out", default="BENCHMARKS.md")
     ap.add_argument("--plot", default="bench/speedup.png")
     args = ap.parse_args(argv)
@@ -262,6 +288,7 @@ def main(argv=None):
     peak = args.peak or (meta.get("peak") or {}).get("gflops")
     mem = json.load(open(args.memory)) if args.memory and os.path.exists(args.memory) else None
     rat = json.load(open(args.ratios)) if args.ratios and os.path.exists(args.ratios) else None
+    steps = json.load(open(args.steps)) if args.steps and os.path.exists(args.steps) else None
     model, simd = cpu_model_and_flags()
     lines = ["# Benchmarks", "",
              f"Machine: {model}, {meta.get('cpus')} cores, SIMD flags: {' '.join(simd)}.  "
@@ -279,6 +306,8 @@ def main(argv=None):
         lines += memory_lines(mem)
     if rat:
         lines += ratio_lines(rat)
+    if steps:
+        lines += step_lines(steps)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
     speedup_plot(rows, args.plot)
