@@ -570,30 +570,29 @@ rnnc_status rnnc_gemm_packed_cols(int transA, int64_t M, int64_t n0, int64_t n1,
     return s;
 }
 
-rnnc_status rnnc_gemm_nt_inplace(rnnc_dtype dt, rnnc_isa isa, int64_t M, int64_t N,
-                                 int64_t K, double alpha, const void *A, int64_t lda,
-                                 const void *B, int64_t ldb, double beta, void *C,
-                                 int64_t ldc)
+rnnc_status rnnc_gemm_inplace(rnnc_dtype dt, rnnc_isa isa, int transB, int64_t M, int64_t N,
+                              int64_t K, double alpha, const void *A, int64_t lda,
+                              const void *B, int64_t ldb, double beta, void *C, int64_t ldc)
 {
     rnnc_status s = check_common(dt, M, N, K);
     if (s != RNNC_OK) return s;
     if (M == 0 || N == 0) return RNNC_OK;
     if (!C || (K > 0 && (!A || !B))) return RNNC_ERR_ARG;
-    if (ldc < N || lda < K || ldb < K) return RNNC_ERR_SIZE;
+    if (ldc < N || lda < K || ldb < (transB ? K : N)) return RNNC_ERR_SIZE;
     if (K == 0 || alpha == 0) {
         scale_c(dt, M, N, beta, C, ldc);
         return RNNC_OK;
     }
     const rnnc_gemm_kernels *kt = rnnc_gemm_kernels_for(isa, dt);
     unsigned csr = dt == RNNC_F32 ? rnnc_fp_enter_ftz() : 0;
-    if (kt->dot && M <= DOT_MAX_ROWS) {
+    if (transB && kt->dot && M <= DOT_MAX_ROWS) {
         kt->dot(M, N, K, A, lda, B, ldb, C, ldc, alpha, beta);
-    } else if (M == 1) { /* y[j] = sum_k a[k] * B[j*ldb + k] */
-        kt->gemv_t(N, K, A, B, ldb, C, alpha, beta);
-    } else {
-        gemm_args g = {.kt = kt, .dt = dt, .es = dt == RNNC_F32 ? 4 : 8, .ta = 0, .tb = 1,
-                       .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A,
-                       .lda = lda, .B = B, .ldb = ldb, .packed = NULL, .C = C, .ldc = ldc};
+    } else if (M == 1) { /* c[j] = sum_k a[k] * op(B)(k, j) */
+        (transB ? kt->gemv_t : kt->gemv_n)(N, K, A, B, ldb, C, alpha, beta);
+    } else { /* B^T packed block by block; B itself read in place for few rows */
+        gemm_args g = {.kt = kt, .dt = dt, .es = dt == RNNC_F32 ? 4 : 8, .ta = 0,
+                       .tb = transB != 0, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta,
+                       .A = A, .lda = lda, .B = B, .ldb = ldb, .packed = NULL, .C = C, .ldc = ldc};
         s = gemm_block(&g, 0, M, 0, N);
     }
     if (dt == RNNC_F32) rnnc_fp_restore(csr);

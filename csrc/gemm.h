@@ -106,13 +106,13 @@ rnnc_status rnnc_gemm_packed_cols(int transA, int64_t M, int64_t n0, int64_t n1,
                                   const void *packed, double beta, void *C, int64_t ldc);
 int64_t rnnc_gemm_packed_col_align(const void *packed);
 
-/* C[M, N] = alpha * A[M, K] @ B^T + beta * C with B [N, ldb] read in place, nothing
- * packed ahead, on the calling thread with `isa`'s kernels (for use inside a parallel
- * region: a few products with a weight matrix are cheaper than packing it first).
- * Few rows go through the dot-product kernels (or gemv_t for one row). */
-rnnc_status rnnc_gemm_nt_inplace(rnnc_dtype dt, rnnc_isa isa, int64_t M, int64_t N,
-                                 int64_t K, double alpha, const void *A, int64_t lda,
-                                 const void *B, int64_t ldb, double beta, void *C,
-                                 int64_t ldc);
+/* C[M, N] = alpha * A[M, K] @ op(B) + beta * C with B read in place, nothing packed
+ * ahead (op(B) = B^T, B [N, ldb], when transB; else B [K, ldb]), on the calling thread
+ * with `isa`'s kernels: for use inside a parallel region, where a few products with a
+ * weight matrix cost less than packing it first.  Few rows of A times B^T go through
+ * the dot-product kernels, one row through the GEMV kernels. */
+rnnc_status rnnc_gemm_inplace(rnnc_dtype dt, rnnc_isa isa, int transB, int64_t M, int64_t N,
+                              int64_t K, double alpha, const void *A, int64_t lda,
+                              const void *B, int64_t ldb, double beta, void *C, int64_t ldc);
 
 #endif /* RNNC_GEMM_H */

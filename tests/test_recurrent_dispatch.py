@@ -167,11 +167,12 @@ def test_batch_of_one_large_hidden_uses_threads_and_matches(cell):
                     f"{cell} {isa} {nt} threads B=1 inference")
 
 
-# T * max(B, 2) <= 16 reads W_hh in place (dot-product kernels); above that it is packed
-# into panels first (rnn_driver.inc, fused_direct).  H = 300 gives B = 1 seven chunks
-# of units, the last one short.
+# T * max(B, 2) <= 16 reads W_hh in place in the forward loop (dot-product kernels),
+# <= 32 in the backward loop; above that it is packed into panels first (rnn_driver.inc,
+# fused_direct).  H = 300 gives B = 1 seven chunks of units, the last one short.
 @pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("T,B", [(1, 1), (8, 1), (9, 1), (4, 4), (5, 4), (2, 8), (3, 8)])
+@pytest.mark.parametrize("T,B", [(1, 1), (8, 1), (9, 1), (16, 1), (17, 1), (4, 4), (5, 4),
+                                 (9, 4), (2, 8), (3, 8)])
 def test_weights_read_in_place_or_packed_match_the_twin(cell, T, B):
     case = make_case(cell, T=T, B=B, I=11, H=300, seed=5)
     want = run_twin(case)
