@@ -169,6 +169,17 @@ typedef struct {
 } gemm_args;
 
 /* C[m0:m1, n0:n1] on the calling thread (K > 0). */
+/* Bytes of B panels gemm_block packs into (scratch slot 1) for an unpacked B, columns
+ * [n0, n1) of a product with M rows in all; `direct`: B read in place (only a partial
+ * last panel is packed), with the shorter K block DIRECT_KC. */
+static size_t b_block_bytes(const rnnc_gemm_kernels *kt, size_t es, int direct, int64_t K,
+                            int64_t ncols)
+{
+    const int64_t NR = (int64_t)kt->nv * kt->vl;
+    const int64_t KC = direct && kt->kc > DIRECT_KC ? DIRECT_KC : kt->kc;
+    return (size_t)min64(KC, K) * (size_t)(direct ? NR : min64(kt->nc, round_up(ncols, NR))) * es;
+}
+
 static rnnc_status gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
 {
     const rnnc_gemm_kernels *kt = g->kt;
@@ -187,10 +198,8 @@ static rnnc_status gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_
     const int pack_a = g->ta && (m1 - m0) > 1;
     const int64_t MC = pack_a ? A_BLOCK_BYTES / (KC * (int64_t)es) / MR * MR : m1 - m0;
     char *bpack = NULL, *apack = NULL;
-    if (!g->packed) {
-        size_t need = (size_t)min64(KC, K) * (size_t)(direct ? NR : min64(NC, round_up(n1 - n0, NR))) * es;
-        if (!(bpack = rnnc_thread_scratch(1, need))) return RNNC_ERR_NOMEM;
-    }
+    if (!g->packed && !(bpack = rnnc_thread_scratch(1, b_block_bytes(kt, es, direct, K, n1 - n0))))
+        return RNNC_ERR_NOMEM;
     if (pack_a) {
         size_t need = (size_t)min64(KC, K) * (size_t)min64(MC, round_up(m1 - m0, MR)) * es;
         if (!(apack = rnnc_thread_scratch(0, need))) return RNNC_ERR_NOMEM;
@@ -570,6 +579,21 @@ rnnc_status rnnc_gemm_packed_cols(int transA, int64_t M, int64_t n0, int64_t n1,
     return s;
 }
 
+/* Which kernels rnnc_gemm_inplace uses: 1 dot, 2 GEMV, 0 the blocked loop. */
+static int inplace_route(const rnnc_gemm_kernels *kt, int transB, int64_t M)
+{
+    if (transB && kt->dot && M <= DOT_MAX_ROWS) return 1;
+    return M == 1 ? 2 : 0;
+}
+
+size_t rnnc_gemm_inplace_scratch(rnnc_dtype dt, rnnc_isa isa, int transB, int64_t M,
+                                 int64_t N, int64_t K)
+{
+    const rnnc_gemm_kernels *kt = rnnc_gemm_kernels_for(isa, dt);
+    if (M <= 0 || N <= 0 || K <= 0 || inplace_route(kt, transB, M) != 0) return 0;
+    return b_block_bytes(kt, dt == RNNC_F32 ? 4 : 8, !transB && M <= DIRECT_B_MAX_ROWS, K, N);
+}
+
 rnnc_status rnnc_gemm_inplace(rnnc_dtype dt, rnnc_isa isa, int transB, int64_t M, int64_t N,
                               int64_t K, double alpha, const void *A, int64_t lda,
                               const void *B, int64_t ldb, double beta, void *C, int64_t ldc)
@@ -585,15 +609,17 @@ rnnc_status rnnc_gemm_inplace(rnnc_dtype dt, rnnc_isa isa, int transB, int64_t M
     }
     const rnnc_gemm_kernels *kt = rnnc_gemm_kernels_for(isa, dt);
     unsigned csr = dt == RNNC_F32 ? rnnc_fp_enter_ftz() : 0;
-    if (transB && kt->dot && M <= DOT_MAX_ROWS) {
-        kt->dot(M, N, K, A, lda, B, ldb, C, ldc, alpha, beta);
-    } else if (M == 1) { /* c[j] = sum_k a[k] * op(B)(k, j) */
+    switch (inplace_route(kt, transB, M)) {
+    case 1: kt->dot(M, N, K, A, lda, B, ldb, C, ldc, alpha, beta); break;
+    case 2: /* c[j] = sum_k a[k] * op(B)(k, j) */
         (transB ? kt->gemv_t : kt->gemv_n)(N, K, A, B, ldb, C, alpha, beta);
-    } else { /* B^T packed block by block; B itself read in place for few rows */
+        break;
+    default: { /* B^T packed block by block; B itself read in place for few rows */
         gemm_args g = {.kt = kt, .dt = dt, .es = dt == RNNC_F32 ? 4 : 8, .ta = 0,
                        .tb = transB != 0, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta,
                        .A = A, .lda = lda, .B = B, .ldb = ldb, .packed = NULL, .C = C, .ldc = ldc};
         s = gemm_block(&g, 0, M, 0, N);
+    }
     }
     if (dt == RNNC_F32) rnnc_fp_restore(csr);
     return s;

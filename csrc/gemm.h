@@ -110,9 +110,15 @@ int64_t rnnc_gemm_packed_col_align(const void *packed);
  * ahead (op(B) = B^T, B [N, ldb], when transB; else B [K, ldb]), on the calling thread
  * with `isa`'s kernels: for use inside a parallel region, where a few products with a
  * weight matrix cost less than packing it first.  Few rows of A times B^T go through
- * the dot-product kernels, one row through the GEMV kernels. */
+ * the dot-product kernels, one row through the GEMV kernels, others through the
+ * blocked loop (which packs B^T, or a partial last panel of B, into scratch slot 1). */
 rnnc_status rnnc_gemm_inplace(rnnc_dtype dt, rnnc_isa isa, int transB, int64_t M, int64_t N,
                               int64_t K, double alpha, const void *A, int64_t lda,
                               const void *B, int64_t ldb, double beta, void *C, int64_t ldc);
+/* The bytes of the calling thread's scratch slot 1 that rnnc_gemm_inplace takes for
+ * this shape (0: none).  It fails only when it cannot get them, so a thread that holds
+ * them already (rnnc_thread_scratch) cannot see it fail. */
+size_t rnnc_gemm_inplace_scratch(rnnc_dtype dt, rnnc_isa isa, int transB, int64_t M,
+                                 int64_t N, int64_t K);
 
 #endif /* RNNC_GEMM_H */
