@@ -168,10 +168,9 @@ typedef struct {
     atomic_int status;
 } gemm_args;
 
-/* C[m0:m1, n0:n1] on the calling thread (K > 0). */
-/* Bytes of B panels gemm_block packs into (scratch slot 1) for an unpacked B, columns
- * [n0, n1) of a product with M rows in all; `direct`: B read in place (only a partial
- * last panel is packed), with the shorter K block DIRECT_KC. */
+/* Bytes of the B panels gemm_block packs (scratch slot 1) for an unpacked B of ncols
+ * columns; `direct`: B is read in place (only a partial last panel is packed), with
+ * the shorter K block DIRECT_KC. */
 static size_t b_block_bytes(const rnnc_gemm_kernels *kt, size_t es, int direct, int64_t K,
                             int64_t ncols)
 {
@@ -180,6 +179,7 @@ static size_t b_block_bytes(const rnnc_gemm_kernels *kt, size_t es, int direct, 
     return (size_t)min64(KC, K) * (size_t)(direct ? NR : min64(kt->nc, round_up(ncols, NR))) * es;
 }
 
+/* C[m0:m1, n0:n1] on the calling thread (K > 0). */
 static rnnc_status gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
 {
     const rnnc_gemm_kernels *kt = g->kt;
