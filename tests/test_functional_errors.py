@@ -10,6 +10,7 @@ from rnnc import functional as F
 from rnnc import reference as ref
 
 T, B, I, H, L = 5, 2, 3, 4, 2
+ALL_ISAS = ("portable", "avx2", "avx512")
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_finiteness_check_accepts_huge_finite_values(lstm, dtype):
         where.flat[where.size // 2] = big
 
 
-@pytest.mark.parametrize("isa", sorted({"portable", _C.best_isa()}))
+@pytest.mark.parametrize("isa", ALL_ISAS[: ALL_ISAS.index(_C.best_isa()) + 1])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_first_nonfinite_finds_every_nan_and_inf(isa, dtype):
     """The core's scan (_C.first_nonfinite, behind every finiteness check): any size
