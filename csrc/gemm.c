@@ -442,10 +442,15 @@ static rnnc_status check_common(rnnc_dtype dt, int64_t M, int64_t N, int64_t K)
     return RNNC_OK;
 }
 
-rnnc_status rnnc_gemm(rnnc_dtype dt, int transA, int transB, int64_t M, int64_t N, int64_t K,
-                      double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,
-                      double beta, void *C, int64_t ldc)
+/* The argument checks of the products with an unpacked B, and the products with nothing
+ * to multiply (M or N zero; K zero or alpha zero: C = beta * C), done here.  *done is
+ * set when nothing is left to compute (or on an error status). */
+static rnnc_status gemm_prologue(rnnc_dtype dt, int transA, int transB, int64_t M, int64_t N,
+                                 int64_t K, double alpha, const void *A, int64_t lda,
+                                 const void *B, int64_t ldb, double beta, void *C,
+                                 int64_t ldc, int *done)
 {
+    *done = 1;
     rnnc_status s = check_common(dt, M, N, K);
     if (s != RNNC_OK) return s;
     if (M == 0 || N == 0) return RNNC_OK;
@@ -455,6 +460,18 @@ rnnc_status rnnc_gemm(rnnc_dtype dt, int transA, int transB, int64_t M, int64_t 
         scale_c(dt, M, N, beta, C, ldc);
         return RNNC_OK;
     }
+    *done = 0;
+    return RNNC_OK;
+}
+
+rnnc_status rnnc_gemm(rnnc_dtype dt, int transA, int transB, int64_t M, int64_t N, int64_t K,
+                      double alpha, const void *A, int64_t lda, const void *B, int64_t ldb,
+                      double beta, void *C, int64_t ldc)
+{
+    int done;
+    rnnc_status s = gemm_prologue(dt, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta,
+                                  C, ldc, &done);
+    if (done) return s;
     const rnnc_gemm_kernels *kt = rnnc_gemm_kernels_for(rnnc_get_isa(), dt);
     if (M == 1) /* C[0, :] = op(B)^T-ish product with the row vector op(A)[0, :] */
         return gemv(kt, dt, transB, N, K, alpha, B, ldb, A, transA ? lda : 1, beta, C, 1);
@@ -598,15 +615,10 @@ rnnc_status rnnc_gemm_inplace(rnnc_dtype dt, rnnc_isa isa, int transB, int64_t M
                               int64_t K, double alpha, const void *A, int64_t lda,
                               const void *B, int64_t ldb, double beta, void *C, int64_t ldc)
 {
-    rnnc_status s = check_common(dt, M, N, K);
-    if (s != RNNC_OK) return s;
-    if (M == 0 || N == 0) return RNNC_OK;
-    if (!C || (K > 0 && (!A || !B))) return RNNC_ERR_ARG;
-    if (ldc < N || lda < K || ldb < (transB ? K : N)) return RNNC_ERR_SIZE;
-    if (K == 0 || alpha == 0) {
-        scale_c(dt, M, N, beta, C, ldc);
-        return RNNC_OK;
-    }
+    int done;
+    rnnc_status s = gemm_prologue(dt, 0, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                                  &done);
+    if (done) return s;
     const rnnc_gemm_kernels *kt = rnnc_gemm_kernels_for(isa, dt);
     unsigned csr = dt == RNNC_F32 ? rnnc_fp_enter_ftz() : 0;
     switch (inplace_route(kt, transB, M)) {
