@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "block_cache.h"
 #include "rnnc.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -113,16 +114,51 @@ static int get_optional_array(PyObject *obj, PyArrayObject **out, const char *fu
     return *out ? 0 : -1;
 }
 
-/* A new zero-filled C-ordered array. */
-static PyArrayObject *new_zeros(int ndim, const npy_intp *dims, int typenum)
+/* NumPy's memory handler for the large arrays the core returns: their data comes from
+ * block_cache.c, and goes back there when NumPy frees them, so a training loop reuses
+ * its blocks instead of faulting fresh pages in every step (block_cache.h).  An array
+ * keeps the handler it was made with, whichever handler is current when it dies. */
+static void *cache_malloc(void *ctx, size_t n) { return rnnc_block_alloc(n, 0); }
+static void *cache_calloc(void *ctx, size_t nelem, size_t elsize)
 {
-    return (PyArrayObject *)PyArray_ZEROS(ndim, (npy_intp *)dims, typenum, 0);
+    size_t n;
+    return __builtin_mul_overflow(nelem, elsize, &n) ? NULL : rnnc_block_alloc(n, 1);
+}
+static void *cache_realloc(void *ctx, void *p, size_t n) { return rnnc_block_realloc(p, n); }
+static void cache_free(void *ctx, void *p, size_t n) { rnnc_block_free(p); }
+static PyDataMem_Handler cache_handler = {
+    "rnnc_block_cache", 1, {NULL, cache_malloc, cache_calloc, cache_realloc, cache_free}};
+static PyObject *cache_handler_capsule; /* made in PyInit__C */
+
+/* A new C-ordered array, zero-filled or not; one of RNNC_BLOCK_CACHE_MIN bytes or more
+ * gets its data from the block cache. */
+static PyArrayObject *new_array(int ndim, const npy_intp *dims, int typenum, int zero)
+{
+    size_t bytes = typenum == NPY_FLOAT32 ? 4 : 8; /* an upper bound for other types */
+    for (int i = 0; i < ndim; i++)
+        if (dims[i] < 0 || __builtin_mul_overflow(bytes, (size_t)dims[i], &bytes)) bytes = 0;
+    PyObject *previous = NULL;
+    if (bytes >= RNNC_BLOCK_CACHE_MIN && !(previous = PyDataMem_SetHandler(cache_handler_capsule)))
+        return NULL;
+    PyObject *a = zero ? PyArray_ZEROS(ndim, (npy_intp *)dims, typenum, 0)
+                       : PyArray_EMPTY(ndim, (npy_intp *)dims, typenum, 0);
+    if (previous) {
+        PyObject *ours = PyDataMem_SetHandler(previous);
+        Py_DECREF(previous);
+        if (!ours) Py_CLEAR(a);
+        Py_XDECREF(ours);
+    }
+    return (PyArrayObject *)a;
 }
 
-/* A new uninitialised C-ordered array. */
+static PyArrayObject *new_zeros(int ndim, const npy_intp *dims, int typenum)
+{
+    return new_array(ndim, dims, typenum, 1);
+}
+
 static PyArrayObject *new_empty(int ndim, const npy_intp *dims, int typenum)
 {
-    return (PyArrayObject *)PyArray_EMPTY(ndim, (npy_intp *)dims, typenum, 0);
+    return new_array(ndim, dims, typenum, 0);
 }
 
 static void *data_or_null(PyArrayObject *a) { return a ? PyArray_DATA(a) : NULL; }
@@ -1572,9 +1608,25 @@ static PyObject *py_parallel_for_check(PyObject *self, PyObject *args)
 
 /* ---------------------------------------------------------------- module */
 
+/* empty_cache() -> bytes: free the idle blocks of the array cache. */
+static PyObject *py_empty_cache(PyObject *self, PyObject *noargs)
+{
+    return PyLong_FromSize_t(rnnc_block_cache_release());
+}
+
+/* cache_idle_bytes() -> bytes the array cache holds idle (test hook). */
+static PyObject *py_cache_idle_bytes(PyObject *self, PyObject *noargs)
+{
+    return PyLong_FromSize_t(rnnc_block_cache_idle_bytes());
+}
+
 static PyMethodDef methods[] = {
     {"set_num_threads", py_set_num_threads, METH_O, "set_num_threads(n): threads the core uses"},
     {"get_num_threads", py_get_num_threads, METH_NOARGS, "get_num_threads() -> int"},
+    {"empty_cache", py_empty_cache, METH_NOARGS,
+     "empty_cache() -> bytes: free the large blocks kept for reuse by the arrays rnnc returns"},
+    {"cache_idle_bytes", py_cache_idle_bytes, METH_NOARGS,
+     "cache_idle_bytes() -> bytes kept idle for reuse (test hook)"},
     {"set_isa", py_set_isa, METH_O, "set_isa('portable'|'avx2'|'avx512'): force a kernel path"},
     {"get_isa", py_get_isa, METH_NOARGS, "get_isa() -> the kernel path in use"},
     {"best_isa", py_best_isa, METH_NOARGS, "best_isa() -> the best path this CPU supports"},
@@ -1637,6 +1689,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__C(void)
 {
     import_array();
+    cache_handler_capsule = PyCapsule_New(&cache_handler, "mem_handler", NULL);
+    if (!cache_handler_capsule) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m && PyModule_AddIntConstant(m, "MAX_LAYERS", RNNC_MAX_LAYERS) < 0) Py_CLEAR(m);
     return m;

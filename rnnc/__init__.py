@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 
 set_num_threads = _C.set_num_threads
 get_num_threads = _C.get_num_threads
+empty_cache = _C.empty_cache
 
 __all__ = [
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerNorm",
@@ -32,5 +33,5 @@ __all__ = [
     "LastStep", "MeanPool", "MaxPool", "CrossEntropyLoss", "BCEWithLogitsLoss", "MSELoss",
     "Module", "Parameter", "clip_grad_norm_", "clip_grad_value_", "grad_norms",
     "pad_sequences", "unpad", "optim", "functional", "reference",
-    "set_num_threads", "get_num_threads",
+    "set_num_threads", "get_num_threads", "empty_cache",
 ]
