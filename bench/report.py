@@ -138,19 +138,29 @@ def timing_lines(rows, peak, plot):
     return lines + [""]
 
 
-def best_ratio(r, peak, read_gbps, itemsize):
+def best_ratio(r, peak, read_gbps, itemsize, practical=False):
     """torch's time over the least time any implementation could take for row r on this
     machine: its FLOPs at the measured peak, and for a batch-1 inference row at least T
     reads of W_hh (2 FLOPs per weight: no reuse) at the cache read bandwidth measured for
-    that size -- whichever is longer.  None without torch's time or a peak."""
+    that size -- whichever is longer.  practical=True: `peak` is the large GEMM's rate,
+    and a batch-1 inference row takes the W_hh reads plus its input projection (half
+    its FLOPs) at that rate, one after the other.  None without torch's time or a peak."""
     if "torch_ms" not in r or not peak:
         return None
     least = r["flops"] / (peak * 1e9)
     nbytes = GATES[r["cell"]] * r["H"] * r["H"] * itemsize
     gbps = (read_gbps or {}).get(str(nbytes))
     if r["B"] == 1 and r["mode"] == "fwd" and gbps:
-        least = max(least, r["T"] * nbytes / (gbps * 1e9))
+        reads = r["T"] * nbytes / (gbps * 1e9)
+        least = reads + least / 2 if practical else max(least, reads)
     return r["torch_ms"] / 1e3 / least
+
+
+def gemm_rate(meta):
+    """The highest large-GEMM GFLOP/s of the run (NumPy's or rnnc's, start or end), or None."""
+    p = meta.get("peak") or {}
+    rates = [p[w][k] for w in ("start", "end") if w in p for k in ("numpy", "rnnc") if k in p[w]]
+    return max(rates) if rates else None
 
 
 def span(values, fmt="{:.2f}"):
@@ -162,13 +172,22 @@ def target_lines(rows, meta, peak, mem, rat):
     the rows that miss it, those out of reach on this machine (best_ratio below the
     target: no implementation, torch's time as measured, could meet them)."""
     itemsize = 8 if meta.get("dtype") == "float64" else 4
+    gemm = gemm_rate(meta)
     lines = ["## Against the targets (this run)", "",
              "Out of reach: a row whose best possible torch/rnnc on this machine is below the "
              "target, i.e. torch's time over the least time any implementation could take "
              "(the row's FLOPs at the measured peak; for B = 1 inference, at least T reads of "
-             "W_hh at the cache read bandwidth measured for its size, whichever is longer).", "",
-             "| target | measured | met | missed | out of reach (best possible) |",
-             "|---|---|---|---|---|"]
+             "W_hh at the cache read bandwidth measured for its size, whichever is longer).  "
+             "Speed the misses need: for each missed row, the target over the best "
+             "torch/rnnc it could reach if every one of its FLOPs ran at the rate of the run's "
+             "best large GEMM" + (f" ({gemm:.1f} GFLOP/s)" if gemm else "") + " (for B = 1 "
+             "inference: the T reads of W_hh at the measured bandwidth, then the input "
+             "projection at that rate), as a percentage: 100% means running the whole "
+             "recurrent layer as fast as a 2048^3 GEMM runs here, with none of its gate math, "
+             "per-step synchronisation or sequential dependence.", "",
+             "| target | measured | met | missed | out of reach (best possible) | "
+             "speed the misses need (% of a large GEMM's) |",
+             "|---|---|---|---|---|---|"]
     for label, applies, need in SPEED_TARGETS:
         sel = [r for r in rows if applies(r) and "torch_ms" in r]
         if not sel:
@@ -177,27 +196,31 @@ def target_lines(rows, meta, peak, mem, rat):
         missed = [r for r, x in zip(sel, ratio) if x < need]
         best = [best_ratio(r, peak, meta.get("read_gbps"), itemsize) for r in missed]
         out = [b for b in best if b is not None and b < need]
+        at_gemm = [best_ratio(r, gemm, meta.get("read_gbps"), itemsize, practical=True)
+                   for r in missed]
+        needs = [100 * need / b for b in at_gemm if b]
         lines.append(f"| {label} | {span(ratio)}x | {len(sel) - len(missed)} of {len(sel)} | "
-                     f"{len(missed)} | {len(out)}" + (f" ({span(out)}x)" if out else "") + " |")
+                     f"{len(missed)} | {len(out)}" + (f" ({span(out)}x)" if out else "") + " | "
+                     + (span(needs, "{:.0f}") + "%" if needs else "-") + " |")
     for r in rows:
         if (r["cell"], r["H"], r["B"], r["T"], r["mode"]) == ("lstm", 512, 64, 100, "train") and peak:
             pct = 100 * r["flops"] / r["rnnc_ms"] / 1e6 / peak
             lines.append(f"| LSTM fwd+bwd B=64 H=512 T=100 >= 60% of peak | {pct:.0f}% of "
-                         f"{peak:.1f} GFLOP/s | {'yes' if pct >= 60 else 'no'} | - | - |")
+                         f"{peak:.1f} GFLOP/s | {'yes' if pct >= 60 else 'no'} | - | - | - |")
     if rat:
         f64 = [r["f64_over_f32"] for r in rat["rows"]]
         one = [r["one_over_n"] for r in rat["rows"] if r["H"] >= 512]
         lines.append(f"| float64 <= 2.5x float32 time | {span(f64)}x | "
-                     f"{sum(x <= 2.5 for x in f64)} of {len(f64)} | {sum(x > 2.5 for x in f64)} | - |")
+                     f"{sum(x <= 2.5 for x in f64)} of {len(f64)} | {sum(x > 2.5 for x in f64)} | - | - |")
         lines.append(f"| 1 thread >= 0.55x of {rat['meta'].get('threads')} threads' throughput at "
                      f"H >= 512 | {span(one)} | {sum(x >= 0.55 for x in one)} of {len(one)} | "
-                     f"{sum(x < 0.55 for x in one)} | - |")
+                     f"{sum(x < 0.55 for x in one)} | - | - |")
     if mem:
         both = [m for m in mem["rows"] if "peak" in m.get("rnnc", {}) and "peak" in m.get("torch", {})]
         ratio = [m["rnnc"]["peak"] / m["torch"]["peak"] for m in both]
         if ratio:
             lines.append(f"| training peak memory <= torch's | {span(ratio)}x | "
-                         f"{sum(x <= 1 for x in ratio)} of {len(ratio)} | {sum(x > 1 for x in ratio)} | - |")
+                         f"{sum(x <= 1 for x in ratio)} of {len(ratio)} | {sum(x > 1 for x in ratio)} | - | - |")
     gbps = meta.get("read_gbps")
     if gbps:
         lines += ["", "Cache read bandwidth measured in this run ("
