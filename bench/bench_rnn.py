@@ -3,7 +3,9 @@
 Protocol (DESIGN.md, Performance): one process, the same shapes, dtype, weights and
 thread count for every contender (torch.set_num_threads = rnnc's); warm-up, then the
 median of --repeats runs or more (taken in three rounds that alternate rnnc's and
-torch's blocks, so that the VM's drifting speed skews both alike; a call shorter than
+torch's blocks, so that the VM's drifting speed skews both alike; each block starts
+after a 30 ms pause, by which the other contender's idle threads have stopped
+spinning; a call shorter than
 about 40 ms is run enough times to fill 0.1 s per block, up to 25, so that a thread
 descheduled for a few ms in one of them moves no median: peak.timed_in_rounds);
 forward in inference mode (rnnc training=False, torch under no_grad) and

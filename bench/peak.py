@@ -57,13 +57,19 @@ def timed(fn, repeats, warmup=1):
     return statistics.median(times)
 
 
-def timed_in_rounds(fns, repeats, rounds=3, warm_below=0.05, block_s=0.1, max_per=25):
+def timed_in_rounds(fns, repeats, rounds=3, warm_below=0.05, block_s=0.1, max_per=25,
+                    settle_s=0.03):
     """{name: median wall time (s)} of each of fns {name: fn} over about `repeats` runs,
-    taken in `rounds` rounds that run the contenders' blocks in turn (a block: a warm-up
-    run when one call takes under `warm_below` s -- it absorbs the other contender's
-    threads still spinning -- then at least repeats/rounds timed runs).  A machine whose speed
-    drifts during the measurement (a noisy VM) then skews all contenders alike rather
-    than whichever ran in the slow spell.
+    taken in `rounds` rounds that run the contenders' blocks in turn (a block: a pause of
+    `settle_s` s, then a warm-up run when one call takes under `warm_below` s, then at
+    least repeats/rounds timed runs).  A machine whose speed drifts during the
+    measurement (a noisy VM) then skews all contenders alike rather than whichever ran in
+    the slow spell.
+
+    The pause lets the previous contender's idle threads stop spinning before the next
+    block starts: torch's OpenMP workers spin for about 8-10 ms of CPU after each call
+    (measured with torch 2.13 on 2 threads; rnnc's for 0.3 ms), and a block timed while
+    they spin shares a core with them.  The warm-up run wakes the block's own threads.
 
     A short call gets more timed runs per block, enough to fill about `block_s` seconds
     (at most `max_per`): on a VM a thread is now and then descheduled for a few ms,
@@ -74,6 +80,7 @@ def timed_in_rounds(fns, repeats, rounds=3, warm_below=0.05, block_s=0.1, max_pe
     first = {name: True for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            time.sleep(settle_s)
             if first[name] or min(times[name]) < warm_below:
                 t0 = time.perf_counter()
                 fn()
