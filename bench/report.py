@@ -163,6 +163,22 @@ def gemm_rate(meta):
     return max(rates) if rates else None
 
 
+def one_thread_needs(rat, meta):
+    """For the 1-thread target's misses: the GFLOP/s one thread would need (0.55x the N
+    threads' rate) as a percentage of one core's FMA roofline (the run's roofline / N),
+    or "-" (no misses, or no roofline in meta).  Near 100%: the N threads already scale
+    almost perfectly, and one thread cannot be made that much faster per core."""
+    p, n = meta.get("peak") or {}, rat["meta"].get("threads") or 1
+    fma = max([p[w]["fma"] for w in ("start", "end") if w in p and "fma" in p[w]], default=0)
+    needs = []
+    for r in rat["rows"]:
+        if r["H"] >= 512 and r["one_over_n"] < 0.55 and fma:
+            flops = 2.0 * r["B"] * 2 * r["H"] * GATES[r["cell"]] * r["H"] * r["T"]
+            flops *= 3 if r["mode"] == "train" else 1
+            needs.append(100 * 0.55 * flops / (r["f32_ms"] / 1e3) / 1e9 / (fma / n))
+    return span(needs, "{:.0f}") + "% of one core's FMA roofline" if needs else "-"
+
+
 def span(values, fmt="{:.2f}"):
     return (fmt.format(min(values)) + "-" + fmt.format(max(values))) if values else "-"
 
@@ -214,7 +230,7 @@ def target_lines(rows, meta, peak, mem, rat):
                      f"{sum(x <= 2.5 for x in f64)} of {len(f64)} | {sum(x > 2.5 for x in f64)} | - | - |")
         lines.append(f"| 1 thread >= 0.55x of {rat['meta'].get('threads')} threads' throughput at "
                      f"H >= 512 | {span(one)} | {sum(x >= 0.55 for x in one)} of {len(one)} | "
-                     f"{sum(x < 0.55 for x in one)} | - | - |")
+                     f"{sum(x < 0.55 for x in one)} | - | {one_thread_needs(rat, meta)} |")
     if mem:
         both = [m for m in mem["rows"] if "peak" in m.get("rnnc", {}) and "peak" in m.get("torch", {})]
         ratio = [m["rnnc"]["peak"] / m["torch"]["peak"] for m in both]
