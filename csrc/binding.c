@@ -134,7 +134,10 @@ static PyObject *cache_handler_capsule; /* made in PyInit__C */
  * gets its data from the block cache. */
 static PyArrayObject *new_array(int ndim, const npy_intp *dims, int typenum, int zero)
 {
-    size_t bytes = typenum == NPY_FLOAT32 ? 4 : 8; /* an upper bound for other types */
+    PyArray_Descr *descr = PyArray_DescrFromType(typenum);
+    if (!descr) return NULL;
+    size_t bytes = (size_t)PyDataType_ELSIZE(descr);
+    Py_DECREF(descr);
     for (int i = 0; i < ndim; i++)
         if (dims[i] < 0 || __builtin_mul_overflow(bytes, (size_t)dims[i], &bytes)) bytes = 0;
     PyObject *previous = NULL;
