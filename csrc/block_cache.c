@@ -7,6 +7,7 @@
  * spare, and a free that would overflow the table or the byte budget first evicts the
  * least recently freed blocks.
  */
+#define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include "block_cache.h"
 
 #include <pthread.h>

@@ -88,25 +88,26 @@ RNNC_CELL_PROTOTYPES(double, f64)
  *   xg, gates, dA, dAx, dAh   gate q of row b at p[b*ldx + q*H + j]  (ldx = G*H)
  *   hp                        gate q of row b at hp[b*ldh + q*hgs + j] (the tile
  *                             h_prev @ W_hh^T of the slice, without bias)
- *   bh                        gate q at bh[q*H + j] (b_hh; zeros when absent)
+ *   bx, bh                    gate q at bx[q*H + j] (b_ih), bh[q*H + j] (b_hh); zeros
+ *                             when absent
  *   c_prev, c_new, h_prev, h_new, hn_pre, dm, dc, dhv, dh_prev   p[b*lds + j]
- * Forward: xg in: input projection W_ih x + b_ih; out, when `save` (training): the
- * gate activations (as the full-row kernels above); inference leaves xg as it was,
- * sparing a store of every gate.  Backward: as the full-row kernels; invalid rows get zero
+ * Forward: xg in: the input projection W_ih x, without b_ih (the kernels add bx);
+ * out, when `save` (training): the gate activations (as the full-row kernels above);
+ * inference leaves xg as it was, sparing a store of every gate.  Backward: as the full-row kernels; invalid rows get zero
  * gate gradients (GRU: dh_prev = dh on them; LSTM: dc unchanged). */
 #define RNNC_UNIT_PROTOTYPES(real, SFX)                                                       \
     void rnnc_lstm_units_forward_##SFX(int isa, int64_t B, int64_t n, int64_t H, real *xg,    \
                                        int64_t ldx, const real *hp, int64_t ldh, int64_t hgs, \
-                                       const real *bh, const real *c_prev, real *c_new,       \
-                                       real *h_new, int64_t lds, int save);                   \
+                                       const real *bx, const real *bh, const real *c_prev,    \
+                                       real *c_new, real *h_new, int64_t lds, int save);      \
     void rnnc_gru_units_forward_##SFX(int isa, int64_t B, int64_t n, int64_t H, real *xg,     \
                                       int64_t ldx, const real *hp, int64_t ldh, int64_t hgs,  \
-                                      const real *bh, const real *h_prev, real *h_new,        \
-                                      real *hn_pre, int64_t lds, int save);                   \
+                                      const real *bx, const real *bh, const real *h_prev,     \
+                                      real *h_new, real *hn_pre, int64_t lds, int save);      \
     void rnnc_rnn_units_forward_##SFX(int isa, int relu, int64_t B, int64_t n, int64_t H,     \
                                       real *xg, int64_t ldx, const real *hp, int64_t ldh,     \
-                                      int64_t hgs, const real *bh, real *h_new, int64_t lds,  \
-                                      int save);                                              \
+                                      int64_t hgs, const real *bx, const real *bh,            \
+                                      real *h_new, int64_t lds, int save);                    \
     void rnnc_lstm_units_backward_##SFX(int isa, int64_t B, int64_t n, int64_t H,             \
                                         const real *gates, int64_t ldx, const real *c_prev,   \
                                         const real *c_new, const real *dm, real *dc,          \
