@@ -8,7 +8,8 @@ the three configurations of a shape in one process, interleaved call by call:
 
     float32 on N threads | float64 on N threads | float32 on 1 thread
 
-each the median of --repeats calls after a warm-up call, and prints
+each the median of --repeats samples after a warm-up call (a sample: the mean of a
+block of calls filling 50 ms, at most 25 calls), and prints
 f64/f32 = t(float64) / t(float32) and 1thr/Nthr = t(N threads) / t(1 thread) (the
 one-thread throughput as a fraction of N threads').
 
@@ -55,16 +56,29 @@ def weights(cell, H, dtype, rng):
     return {n: v.astype(dtype) for n, v in w.items()}
 
 
+BLOCK_S = 0.05   # a timed sample: enough calls of a config to fill this, at most MAX_CALLS
+MAX_CALLS = 25
+
+
 def interleaved(configs, repeats):
-    """{name: median seconds} of configs {name: (threads, fn)}, called in turn."""
+    """{name: median seconds per call} of configs {name: (threads, fn)}, called in turn.
+
+    The first round warms up (and sizes each config's block from its call time); every
+    later sample is the mean call time of a block of calls filling BLOCK_S, so that a
+    millisecond-long call is not one scheduler tick away from a wrong median."""
     times = {name: [] for name in configs}
-    for rep in range(repeats + 1):  # the first round warms up
+    calls = {name: 1 for name in configs}
+    for rep in range(repeats + 1):
         for name, (threads, fn) in configs.items():
             rnnc.set_num_threads(threads)
             t0 = time.perf_counter()
-            fn()
+            for _ in range(calls[name]):
+                fn()
+            t = (time.perf_counter() - t0) / calls[name]
             if rep:
-                times[name].append(time.perf_counter() - t0)
+                times[name].append(t)
+            else:
+                calls[name] = max(1, min(MAX_CALLS, int(BLOCK_S / max(t, 1e-9))))
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
