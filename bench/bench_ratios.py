@@ -89,7 +89,7 @@ def main(argv=None):
         if args.shapes else SHAPES
     N = args.threads
     meta = dict(threads=N, repeats=args.repeats, isa=_C.get_isa(), cpus=os.cpu_count(),
-                load_before=load_average())
+                block_ms=round(BLOCK_S * 1e3), max_calls=MAX_CALLS, load_before=load_average())
     print(f"# rnnc ratios: {meta}")
     print(f"{'cell':5} {'H':>5} {'B':>3} {'T':>4} {'mode':5} {'f32 ms':>9} {'f64 ms':>9} "
           f"{'f64/f32':>7} {'1thr ms':>9} {'1thr/' + str(N) + 'thr':>9}")

@@ -276,7 +276,9 @@ def ratio_lines(rat):
     lines = ["## float64 against float32, one thread against " + str(N), "",
              f"rnnc against itself (bench/bench_ratios.py): per shape, float32 on {N} threads, "
              f"float64 on {N} threads and float32 on 1 thread are called in turn in one process, "
-             f"median of {meta.get('repeats')} calls each after a warm-up round.  f64/f32 is the "
+             f"median of {meta.get('repeats')} samples each after a warm-up round (a sample: the "
+             f"mean call time of a block of calls filling {meta.get('block_ms', 50)} ms, at most "
+             f"{meta.get('max_calls', 25)} calls).  f64/f32 is the "
              f"time ratio (target <= 2.5); 1thr/{N}thr is one thread's throughput as a fraction of "
              f"{N} threads' (target >= 0.55 at H >= 512).", "",
              f"| cell | H=I | B | T | mode | f32 ms | f64 ms | f64/f32 | f32 1-thread ms | 1thr/{N}thr |",
