@@ -93,8 +93,9 @@ RNNC_CELL_PROTOTYPES(double, f64)
  *   c_prev, c_new, h_prev, h_new, hn_pre, dm, dc, dhv, dh_prev   p[b*lds + j]
  * Forward: xg in: the input projection W_ih x, without b_ih (the kernels add bx);
  * out, when `save` (training): the gate activations (as the full-row kernels above);
- * inference leaves xg as it was, sparing a store of every gate.  Backward: as the full-row kernels; invalid rows get zero
- * gate gradients (GRU: dh_prev = dh on them; LSTM: dc unchanged). */
+ * inference leaves xg as it was, sparing a store of every gate.  Backward: as the
+ * full-row kernels; invalid rows get zero gate gradients (GRU: dh_prev = dh on them;
+ * LSTM: dc unchanged). */
 #define RNNC_UNIT_PROTOTYPES(real, SFX)                                                       \
     void rnnc_lstm_units_forward_##SFX(int isa, int64_t B, int64_t n, int64_t H, real *xg,    \
                                        int64_t ldx, const real *hp, int64_t ldh, int64_t hgs, \
