@@ -299,9 +299,11 @@ def step_lines(steps):
     lines = ["## One step per call (T = 1, inference)", "",
              "A generation loop calls the network once per time step, feeding each output back "
              "in (rnnc.apps.charlm.generate).  Then the per-call work dominates: validation, the "
-             "finiteness scan of every weight, and whatever an implementation does to its weights "
-             "before the first step (rnnc reads W_hh in place for so few steps; it packs it into "
-             f"panels only for longer calls).  Same protocol as above, separate run (torch "
+             "NaN/inf check of the weights (for so short a call rnnc checks the products W_ih "
+             "and W_hh enter instead of scanning those two, see rnnc.functional), and whatever "
+             "an implementation does to its weights before the first step (rnnc reads W_hh in "
+             "place for so few steps; it packs it into panels only for longer calls).  Same "
+             f"protocol as above, separate run (torch "
              f"{steps['meta'].get('torch')}, {steps['meta'].get('threads')} threads).", "",
              "| cell | H=I | B | rnnc us | torch us | torch/rnnc |", "|---|---|---|---|---|---|"]
     for r in rows:

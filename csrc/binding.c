@@ -544,8 +544,13 @@ static void release_held(PyArrayObject **held, long long n)
 
 /*
  * rnn_forward(cell, x, weights, h0, c0, lengths, num_layers, bidirectional, hidden_size,
- *             proj_size, dropout, seed, training, layer_norm, func="rnn_forward")
+ *             proj_size, dropout, seed, training, layer_norm, func="rnn_forward",
+ *             check_products=False)
  *   -> (out, h_n, c_n or None, saved uint8 array or None)
+ * check_products=True (rnnc_rnn_config.check_products): the caller has not scanned
+ * weight_ih and weight_hh for NaN and inf; -> None when a product they enter is not
+ * finite (the caller then scans them, and calls again without the check if they are
+ * finite: the product overflowed).
  * weights: list of num_layers*num_directions tuples (weight_ih, weight_hh, bias_ih,
  * bias_hh, weight_hr, ln_ih_weight, ln_ih_bias, ln_hh_weight, ln_hh_bias, ln_c_weight,
  * ln_c_bias), None where absent, in PyTorch order (layer-major, forward then reverse).
@@ -554,8 +559,9 @@ static PyObject *py_rnn_forward(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"cell", "x", "weights", "h0", "c0", "lengths", "num_layers",
                              "bidirectional", "hidden_size", "proj_size", "dropout", "seed",
-                             "training", "layer_norm", "func", NULL};
+                             "training", "layer_norm", "func", "check_products", NULL};
     const char *cell_s, *F = "rnn_forward";
+    int check_products = 0;
     PyObject *xo, *wo, *h0o = Py_None, *c0o = Py_None, *leno = Py_None, *seedo = Py_None;
     long long L = 1, H = 0, P = 0;
     int bidir = 0, training = 1, layer_norm = 0;
@@ -566,9 +572,9 @@ static PyObject *py_rnn_forward(PyObject *self, PyObject *args, PyObject *kw)
     rnnc_layer_weights *w = NULL;
     PyObject *result = NULL;
     long long LD = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOOOOOLpLLdOpp|s", kwlist, &cell_s, &xo, &wo,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOOOOOLpLLdOpp|sp", kwlist, &cell_s, &xo, &wo,
                                      &h0o, &c0o, &leno, &L, &bidir, &H, &P, &dropout, &seedo,
-                                     &training, &layer_norm, &F))
+                                     &training, &layer_norm, &F, &check_products))
         return NULL;
     rnnc_rnn_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -582,6 +588,7 @@ static PyObject *py_rnn_forward(PyObject *self, PyObject *args, PyObject *kw)
     const int typenum = PyArray_TYPE((PyArrayObject *)xo);
     cfg.dtype = typenum == NPY_FLOAT32 ? RNNC_F32 : RNNC_F64;
     cfg.training = training;
+    cfg.check_products = check_products;
     if (!(x = get_array(xo, F, "x", typenum, 3, NULL, "(T, B, I)"))) goto fail;
     cfg.T = PyArray_DIM(x, 0);
     cfg.B = PyArray_DIM(x, 1);
@@ -623,6 +630,7 @@ static PyObject *py_rnn_forward(PyObject *self, PyObject *args, PyObject *kw)
                          data_or_null(saved), PyArray_DATA(x), data_or_null(h0), data_or_null(c0),
                          len ? (const int64_t *)PyArray_DATA(len) : NULL, w);
     Py_END_ALLOW_THREADS
+    if (s == RNNC_ERR_NONFINITE && check_products) { result = Py_NewRef(Py_None); goto fail; }
     if (s != RNNC_OK) { raise_rnn_status(s, F, &cfg); goto fail; }
     result = Py_BuildValue("(OOOO)", out, h_n, c_n ? (PyObject *)c_n : Py_None,
                            saved ? (PyObject *)saved : Py_None);
@@ -1638,7 +1646,8 @@ static PyMethodDef methods[] = {
     /* RNN_METHODS */
     {"rnn_forward", (PyCFunction)(void (*)(void))py_rnn_forward, METH_VARARGS | METH_KEYWORDS,
      "rnn_forward(cell, x, weights, h0, c0, lengths, num_layers, bidirectional, hidden_size, "
-     "proj_size, dropout, seed, training, layer_norm, func='rnn_forward') -> (out, h_n, c_n, saved)"},
+     "proj_size, dropout, seed, training, layer_norm, func='rnn_forward', check_products=False) "
+     "-> (out, h_n, c_n, saved), or None when check_products finds a product not finite"},
     {"rnn_backward", (PyCFunction)(void (*)(void))py_rnn_backward, METH_VARARGS | METH_KEYWORDS,
      "rnn_backward(cell, x, weights, lengths, saved, d_out, d_hn, d_cn, num_layers, bidirectional, "
      "hidden_size, proj_size, dropout, seed, layer_norm, func='rnn_backward') -> (dx, dh0, dc0, grads)"},

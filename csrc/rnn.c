@@ -31,6 +31,7 @@
  * unspecified (backward never reads them).
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

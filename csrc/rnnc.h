@@ -113,6 +113,14 @@ typedef struct {
                            applied only when training */
     uint64_t seed;      /* dropout seed, see rnnc_dropout_uniform */
     int layer_norm;     /* 1: layer-normalised LSTM/GRU (see below); 0: plain */
+    int check_products; /* 1 (inference without layer norm or projection only): the
+                           caller has not checked weight_ih and weight_hh for NaN and
+                           inf; the forward checks the products they enter instead (the
+                           input projection and every step's W_hh h), and returns
+                           RNNC_ERR_NONFINITE when one is not finite: a weight holds a
+                           NaN or inf, or a product overflowed.  Every weight takes part
+                           in every such product, so none goes unseen; the caller then
+                           scans the weights itself.  0: no such check */
 } rnnc_rnn_config;
 
 /* Weights of one layer and direction.  Index l*D + d in the arrays passed below

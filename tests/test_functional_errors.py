@@ -45,6 +45,46 @@ def test_finiteness_check_accepts_huge_finite_values(lstm, dtype):
         where.flat[where.size // 2] = big
 
 
+SHORT_CELLS = {"rnn_tanh": (F.rnn_forward, {"nonlinearity": "tanh"}),
+               "rnn_relu": (F.rnn_forward, {"nonlinearity": "relu"}),
+               "lstm": (F.lstm_forward, {}), "gru": (F.gru_forward, {})}
+
+
+@pytest.mark.parametrize("cell", list(SHORT_CELLS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_short_inference_checks_the_products(cell, dtype):
+    """A short inference call (T*B <= F._CHECK_PRODUCTS_MAX_ROWS, no lengths) does not
+    scan weight_ih and weight_hh before it runs: the core checks the products they enter
+    instead.  A NaN or inf anywhere in them, in any layer and direction, is still refused
+    by name -- also where a relu or the zero initial state would keep it out of the
+    output -- and products that overflow from finite weights give exactly the result of
+    the path that scans first (lengths given)."""
+    fwd, kw = SHORT_CELLS[cell]
+    w = ref.init_weights(cell, I, H, L, True, 0, True, False, rng=1)
+    w = {k: v.astype(dtype) for k, v in w.items()}
+    kw = dict(kw, num_layers=L, bidirectional=True, training=False)
+    rng = np.random.default_rng(2)
+    for t, b in ((1, 1), (2, 8)):  # one step of one sample; the largest checked call
+        assert 0 < t * b <= F._CHECK_PRODUCTS_MAX_ROWS
+        x = rng.standard_normal((t, b, I)).astype(dtype)
+        for name in ("weight_ih_l0", "weight_hh_l0", "weight_ih_l1_reverse",
+                     "weight_hh_l1_reverse"):
+            for at, value in ((0, np.nan), (-1, np.inf), (5, -np.inf)):
+                bad = w[name].copy()
+                bad.flat[at] = value
+                raises(ValueError, rf"weights\['{name}'\] contains NaN or inf", fwd, x,
+                       {**w, name: bad}, **kw)
+    # finite weights whose products overflow: the checked path scans, then runs again
+    x = np.full((1, 2, I), np.finfo(dtype).max / 4, dtype)
+    huge = {k: v * np.finfo(dtype).max if k.startswith("weight_ih_l0") else v
+            for k, v in w.items()}
+    out, *rest = fwd(x, huge, **kw)
+    ref_out, *ref_rest = fwd(x, huge, lengths=np.array([1, 1]), **kw)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(rest[0][0] if cell == "lstm" else rest[0],
+                                  ref_rest[0][0] if cell == "lstm" else ref_rest[0])
+
+
 @pytest.mark.parametrize("isa", ALL_ISAS[: ALL_ISAS.index(_C.best_isa()) + 1])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_first_nonfinite_finds_every_nan_and_inf(isa, dtype):
