@@ -10,7 +10,7 @@ import os
 import numpy as np
 from setuptools import Extension, setup
 
-sources = sorted(glob.glob(os.path.join("csrc", "*.c")))
+sources = sorted(glob.glob(os.path.join("csrc", "**", "*.c"), recursive=True))
 compile_args = ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter",
                 "-fno-math-errno", "-pthread"]
 link_args = ["-pthread", "-lm"]
@@ -27,7 +27,8 @@ setup(
             "rnnc._C",
             sources=sources,
             # headers and the .inc templates: editing one rebuilds the extension
-            depends=sorted(glob.glob(os.path.join("csrc", "*.h")) + glob.glob(os.path.join("csrc", "*.inc"))),
+            depends=sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
+                           + glob.glob(os.path.join("csrc", "**", "*.inc"), recursive=True)),
             include_dirs=["csrc", np.get_include()],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_20_API_VERSION")],
             extra_compile_args=compile_args,
