@@ -1,6 +1,6 @@
 """Benchmark rnnc's RNN/LSTM/GRU against PyTorch CPU (and the NumPy twin at small shapes).
 
-Protocol (DESIGN.md, Performance): one process, the same shapes, dtype, weights and
+Protocol (the one BENCHMARKS.md reports under): one process, the same shapes, dtype, weights and
 thread count for every contender (torch.set_num_threads = rnnc's); warm-up, then the
 median of --repeats runs or more (taken in three rounds that alternate rnnc's and
 torch's blocks, so that the VM's drifting speed skews both alike; each block starts
