@@ -415,6 +415,15 @@ def _allreduce_grads(named, average: bool, bucket_bytes: int, extra=None) -> np.
     return summed
 
 
+def _sync_gradients(named, finite: bool) -> bool:
+    """Average the gradients over ranks; True when every rank's loss was finite (when one
+    was not, no rank may step, or the copies would part)."""
+    if _world.size == 1:
+        return finite
+    bad = _allreduce_grads(named, True, DEFAULT_BUCKET_BYTES, extra=[0.0 if finite else 1.0])
+    return bad[0] == 0
+
+
 def allreduce_gradients(model, average: bool = True, *,
                         bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> None:
     """Replace every parameter's .grad by its sum over ranks (the mean with average=True),

@@ -500,11 +500,8 @@ class _Run:
         self.model.zero_grad()
         if finite:
             self.model.backward(self.loss_fn.backward())
-        if self.dist is not None:
-            bad = self.dist._allreduce_grads(self.named, True, self.dist.DEFAULT_BUCKET_BYTES,
-                                             extra=[0.0 if finite else 1.0])
-            if bad[0] > 0:   # skip the update on every rank together
-                return None
+        if self.dist is not None and not self.dist._sync_gradients(self.named, finite):
+            return None   # some rank's loss was not finite: no rank steps
         if self.clip is not None:
             self.clip(self.params, self.clip_grad_norm)
         self.optimizer.step()
