@@ -36,7 +36,7 @@ import time
 import numpy as np
 
 __all__ = ["init", "is_initialized", "rank", "world_size", "local_world_size", "barrier",
-           "abort", "broadcast_parameters", "broadcast_optimizer_state", "allreduce_gradients",
+           "abort", "init_for_app", "broadcast_parameters", "broadcast_optimizer_state", "allreduce_gradients",
            "allreduce_sum", "share_cores", "shard_batches", "check_global_batch", "DistributedError",
            "DistributedTimeoutError", "MPIUnavailableError", "INSTALL_COMMAND"]
 
@@ -184,6 +184,19 @@ def share_cores() -> int:
     if "RNNC_NUM_THREADS" not in os.environ:
         rnnc.set_num_threads(max(1, (os.cpu_count() or 1) // local_world_size()))
     return rnnc.get_num_threads()
+
+
+def init_for_app(threads: int | None = None) -> int:
+    """What the apps' --distributed does: join the MPI world (a SystemExit saying what to
+    install when MPI is missing) and, unless `threads` is given, share the machine's cores
+    among its ranks.  Returns the rank."""
+    try:
+        init(require_mpi=True)
+    except MPIUnavailableError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    if threads is None:
+        share_cores()
+    return _world.rank
 
 
 # -- waiting with a deadline -----------------------------------------------------------------

