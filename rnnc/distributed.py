@@ -40,7 +40,7 @@ __all__ = ["init", "is_initialized", "rank", "world_size", "local_world_size", "
            "allreduce_sum", "share_cores", "shard_batches", "check_global_batch", "DistributedError",
            "DistributedTimeoutError", "MPIUnavailableError", "INSTALL_COMMAND"]
 
-INSTALL_COMMAND = "pip install mpi4py==4.1.2 mpich==5.0.2"
+INSTALL_COMMAND = "pip install mpi4py==4.1.2 mpich==5.0.2"   # pyproject's "distributed" extra
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_BUCKET_BYTES = 25 * 2**20   # gradients above this go in several Allreduce calls
 

@@ -29,15 +29,9 @@ import warnings
 import numpy as np
 
 from rnnc.layers import _is_recurrent
-from rnnc.training import History, _progress_bar
+from rnnc.training import History, _check_positive_int, _progress_bar
 
 __all__ = ["stream_batches", "tbptt_batches", "detach_state", "reset_state", "TBPTT"]
-
-
-def _check_positive_int(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    return int(v)
 
 
 def stream_batches(data, batch_size: int, k: int, *, targets=None, batch_first: bool = True):
