@@ -43,6 +43,7 @@ __all__ = ["init", "is_initialized", "rank", "world_size", "local_world_size", "
 INSTALL_COMMAND = "pip install mpi4py==4.1.2 mpich==5.0.2"   # pyproject's "distributed" extra
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_BUCKET_BYTES = 25 * 2**20   # gradients above this go in several Allreduce calls
+SPIN_SECONDS = 0.05                 # a collective polls without sleeping this long first
 
 # variables an MPI launcher sets in the processes it starts (MPICH/Intel, Open MPI, MVAPICH)
 _LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
@@ -202,20 +203,27 @@ def init_for_app(threads: int | None = None) -> int:
 # -- waiting with a deadline -----------------------------------------------------------------
 def _wait(requests, what: str) -> None:
     """Complete nonblocking MPI requests, raising DistributedTimeoutError after the timeout.
-    Polls with short sleeps so that a waiting rank leaves the cores to the others."""
-    MPI = _world.MPI
-    if MPI.Request.Testall(requests):
-        return
-    deadline = time.monotonic() + _world.timeout
-    delay = 2e-5
-    while not MPI.Request.Testall(requests):
+
+    MPI progresses a nonblocking collective only inside MPI calls, so for the first
+    SPIN_SECONDS this polls without pause (as a blocking Allreduce would spin); after
+    that, with sleeps growing to 1 ms, so that a rank waiting long (for a slow or failed
+    one) leaves the cores to the others."""
+    test = _world.MPI.Request.Testall
+    start = time.monotonic()
+    while time.monotonic() - start < SPIN_SECONDS:
+        for _ in range(64):
+            if test(requests):
+                return
+    deadline = start + _world.timeout
+    delay = 5e-5
+    while not test(requests):
         if time.monotonic() > deadline:
             raise DistributedTimeoutError(
                 f"rnnc.distributed: rank {_world.rank} of {_world.size} waited {_world.timeout:g} s "
                 f"for the other ranks in {what}; one of them has failed (see its error) or is "
                 f"stuck (init(timeout=...) or RNNC_DIST_TIMEOUT sets the limit)")
         time.sleep(delay)
-        delay = min(delay * 2, 5e-4)
+        delay = min(delay * 2, 1e-3)
 
 
 def barrier() -> None:
