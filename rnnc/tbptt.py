@@ -29,15 +29,9 @@ import warnings
 import numpy as np
 
 from rnnc.layers import _is_recurrent
-from rnnc.training import History, _progress_bar
+from rnnc.training import History, _check_positive_int, _progress_bar
 
 __all__ = ["stream_batches", "tbptt_batches", "detach_state", "reset_state", "TBPTT"]
-
-
-def _check_positive_int(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    return int(v)
 
 
 def stream_batches(data, batch_size: int, k: int, *, targets=None, batch_first: bool = True):
@@ -129,10 +123,18 @@ class TBPTT:
     loss_fn         e.g. CrossEntropyLoss() over per-step logits (B, k, V) and targets (B, k).
     optimizer       zero_grad()/step(); may be None for evaluation only.
     clip_grad_norm  max global gradient norm per chunk (rnnc.clip.clip_grad_norm_).
+    distributed     data-parallel over MPI ranks (rnnc.distributed, launched with mpiexec):
+                    rank 0's model and optimizer state are broadcast now; fit and evaluate
+                    split the batch_size streams (a multiple of the number of ranks) into
+                    equal contiguous blocks, one per rank, each rank carrying its own
+                    streams' state; train_chunk averages the gradients over ranks before
+                    clipping; losses are reduced, so every rank reports the same; only
+                    rank 0 shows progress.  Every rank passes the same data.
     ``state`` holds the carried state (None = zeros).
     """
 
-    def __init__(self, model, loss_fn, optimizer=None, *, clip_grad_norm: float | None = None):
+    def __init__(self, model, loss_fn, optimizer=None, *, clip_grad_norm: float | None = None,
+                 distributed: bool = False):
         if not callable(model) or not hasattr(model, "backward"):
             raise TypeError(f"TBPTT: model must be an rnnc module, got {type(model).__name__}")
         if clip_grad_norm is not None and not (isinstance(clip_grad_norm, (int, float)) and clip_grad_norm > 0):
@@ -140,6 +142,15 @@ class TBPTT:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.clip_grad_norm = clip_grad_norm
         self.state = None
+        self.dist = None
+        if distributed:
+            from rnnc import distributed as dist
+
+            dist.init()
+            self.dist, self._named = dist, dist._named_params(model, "TBPTT")
+            dist.broadcast_parameters(model)
+            if optimizer is not None:
+                dist.broadcast_optimizer_state(optimizer)
 
     # -- state ------------------------------------------------------------------------
     def reset(self, mask=None) -> None:
@@ -156,7 +167,9 @@ class TBPTT:
     # -- one chunk --------------------------------------------------------------------
     def train_chunk(self, x, y, reset=None) -> float:
         """Forward from the carried state, backward through this chunk only, one optimizer
-        step; the final state is carried (detached) to the next chunk.  Returns the loss."""
+        step; the final state is carried (detached) to the next chunk.  Returns the loss.
+        Distributed: x, y are this rank's streams; the loss returned is this rank's, or nan
+        when any rank's loss was not finite (then no rank stepped)."""
         if self.optimizer is None:
             raise RuntimeError("TBPTT.train_chunk needs an optimizer")
         if reset is not None:
@@ -165,14 +178,19 @@ class TBPTT:
         model.train()
         out, state = self._run(x)
         loss = self.loss_fn(out, y)
-        if not math.isfinite(loss):
+        finite = math.isfinite(loss)
+        if not finite and self.dist is None:
             self.state = detach_state(state)
             return loss
         self.optimizer.zero_grad()
         model.zero_grad()
         # the chunk's last state gets no gradient from the future, and the gradient w.r.t.
         # its initial state is dropped: this is the truncation
-        model.backward(self.loss_fn.backward())
+        if finite:
+            model.backward(self.loss_fn.backward())
+        if self.dist is not None and not self.dist._sync_gradients(self._named, finite):
+            self.state = detach_state(state)
+            return float("nan")   # some rank's loss was not finite: no rank steps
         if self.clip_grad_norm is not None:
             from rnnc.clip import clip_grad_norm_
             clip_grad_norm_(model.parameters(), self.clip_grad_norm)
@@ -194,6 +212,37 @@ class TBPTT:
         return self.loss_fn(out, y)
 
     # -- whole sequences ------------------------------------------------------------------
+    def _local_chunks(self, data, batch_size, k, targets, batch_first):
+        """The chunks of stream_batches, cut to this rank's block of streams."""
+        chunks = stream_batches(data, batch_size, k, targets=targets, batch_first=batch_first)
+        if self.dist is None:
+            return chunks
+        share = self.dist.check_global_batch(batch_size)
+        lo = self.dist.rank() * share
+        cut = (slice(lo, lo + share),) if batch_first else (slice(None), slice(lo, lo + share))
+        return ((np.ascontiguousarray(x[cut]), np.ascontiguousarray(y[cut])) for x, y in chunks)
+
+    def _mean(self, total: float, steps: int, what: str) -> float:
+        """total / steps over all ranks (each rank's chunk losses are means over equal
+        blocks of streams, so their mean is the mean over all streams)."""
+        if self.dist is not None:
+            total, steps = self.dist.allreduce_sum([total, steps], what)
+        return float(total) / max(float(steps), 1.0)
+
+    def _train_epoch(self, chunks, batch_first: bool, bar):
+        """(summed loss * steps, steps), or None when a non-finite loss stopped training."""
+        total, steps = 0.0, 0
+        for x, y in chunks:
+            loss = self.train_chunk(x, y)
+            if not math.isfinite(loss):
+                return None
+            n = x.shape[1] if batch_first else x.shape[0]
+            total, steps = total + loss * n, steps + n
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{total / steps:.4f}")
+        return total, steps
+
     def fit(self, data, *, batch_size: int, k: int, epochs: int = 1, targets=None,
             val_data=None, val_targets=None, batch_first: bool = True,
             progress: bool = True) -> History:
@@ -202,25 +251,19 @@ class TBPTT:
         "val_loss" when val_data is given."""
         epochs = _check_positive_int("epochs", epochs)
         history = History({"epochs": epochs, "batch_size": batch_size, "k": k})
+        progress = progress and (self.dist is None or self.dist.rank() == 0)
         for epoch in range(epochs):
             self.reset()
-            chunks = list(stream_batches(data, batch_size, k, targets=targets, batch_first=batch_first))
+            chunks = list(self._local_chunks(data, batch_size, k, targets, batch_first))
             bar = _progress_bar(len(chunks), f"Epoch {epoch + 1}/{epochs}", progress)
-            total, steps = 0.0, 0
             try:
-                for x, y in chunks:
-                    loss = self.train_chunk(x, y)
-                    if not math.isfinite(loss):
-                        warnings.warn(f"TBPTT.fit: the loss became {loss} in epoch {epoch}; "
-                                      f"training stopped", RuntimeWarning, stacklevel=2)
-                        history.stopped_epoch, history.stop_reason = epoch, "non-finite loss"
-                        return history
-                    n = x.shape[1] if batch_first else x.shape[0]
-                    total, steps = total + loss * n, steps + n
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(loss=f"{total / steps:.4f}")
-                logs = {"loss": total / max(steps, 1)}
+                sums = self._train_epoch(chunks, batch_first, bar)
+                if sums is None:
+                    warnings.warn(f"TBPTT.fit: the loss became non-finite in epoch {epoch}; "
+                                  f"training stopped", RuntimeWarning, stacklevel=2)
+                    history.stopped_epoch, history.stop_reason = epoch, "non-finite loss"
+                    return history
+                logs = {"loss": self._mean(*sums, "TBPTT.fit (loss)")}
                 if val_data is not None:
                     logs["val_loss"] = self.evaluate(val_data, batch_size=batch_size, k=k,
                                                      targets=val_targets, batch_first=batch_first)
@@ -240,10 +283,10 @@ class TBPTT:
         self.state = None
         total, steps = 0.0, 0
         try:
-            for x, y in stream_batches(data, batch_size, k, targets=targets, batch_first=batch_first):
+            for x, y in self._local_chunks(data, batch_size, k, targets, batch_first):
                 n = x.shape[1] if batch_first else x.shape[0]
                 total += self.eval_chunk(x, y) * n
                 steps += n
         finally:
             self.state = saved
-        return total / max(steps, 1)
+        return self._mean(total, steps, "TBPTT.evaluate")

@@ -24,6 +24,7 @@ optimizer.step().  Shuffling is seeded (seed=...), so runs repeat exactly.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections import OrderedDict
 
@@ -177,7 +178,7 @@ class ModelCheckpoint(Callback, _Tracker):
         better = self.improved(value)
         if better:
             self.best, self.best_epoch = value, epoch
-        if better or not self.save_best_only:
+        if (better or not self.save_best_only) and self._history.params.get("rank", 0) == 0:
             extra = {"epoch": epoch, "monitor": self.monitor, "value": value,
                      "history": {k: list(v) for k, v in self._history.history.items()}}
             checkpoint.save(self.path, model, self.optimizer, extra=extra)
@@ -225,6 +226,15 @@ class _Data:
                 raise ValueError(f"{name}: lengths must be an integer array of shape ({self.N},), "
                                  f"got dtype {lengths.dtype} shape {lengths.shape}")
         self.X, self.y, self.lengths = X, y, lengths
+
+    def take(self, part: slice) -> "_Data":
+        """The samples `part` (a slice) as another _Data."""
+        sub = object.__new__(_Data)
+        sub.__dict__.update(self.__dict__)
+        sub.X, sub.y = self.X[part], self.y[part]
+        sub.lengths = None if self.lengths is None else self.lengths[part]
+        sub.N = len(sub.X)
+        return sub
 
     def batch(self, idx: np.ndarray):
         """(inputs, targets, lengths or None) of the samples idx."""
@@ -317,6 +327,13 @@ class _MetricSums:
                 self.num[i] += float(m(out, y)) * n
                 self.den[i] += n
 
+    def reduce(self, dist) -> None:
+        """Sum every rank's sums (rnnc.distributed), so all ranks report the same values."""
+        k = len(self.metrics)
+        v = dist.allreduce_sum([self.loss_sum, self.loss_n] + self.num + self.den, "fit (metrics)")
+        self.loss_sum, self.loss_n = float(v[0]), int(round(v[1]))
+        self.num, self.den = [float(a) for a in v[2:2 + k]], [float(a) for a in v[2 + k:]]
+
     @property
     def loss(self) -> float:
         return self.loss_sum / max(self.loss_n, 1)
@@ -346,30 +363,26 @@ def _check_positive_int(name, v):
     return int(v)
 
 
-# -- public API -----------------------------------------------------------------------
-def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: int = 32,
-        val_data=None, shuffle: bool = True, seed: int = 0, clip_grad_norm: float | None = None,
-        metrics=("accuracy",), early_stopping: EarlyStopping | None = None,
-        checkpoint_path=None, callbacks=(), progress: bool = True, collate=None) -> History:
-    """Train `model` for `epochs` epochs of mini-batches and return a History.
+# -- the pieces of fit --------------------------------------------------------------------
+def _default_metrics(loss_fn) -> tuple:
+    """("accuracy",) for classification losses, () for the rest (regression)."""
+    from rnnc.losses import BCEWithLogitsLoss, CrossEntropyLoss
 
-    model           an rnnc Module (forward + backward); called as model(x) or
-                    model(x, lengths=lengths) for variable-length data.
-    train_data      (X, y) or (X, y, lengths); see the module docstring.
-    loss_fn         e.g. CrossEntropyLoss(): loss_fn(out, y) -> float, loss_fn.backward().
-    optimizer       e.g. rnnc.optim.Adam(model.parameters()): zero_grad(), step().
-    val_data        evaluated after each epoch (eval mode) into "val_loss", "val_<metric>".
-    clip_grad_norm  max global L2 norm of the gradients (rnnc.clip.clip_grad_norm_).
-    metrics         "accuracy" and/or callables f(outputs, targets) -> float.
-    early_stopping  an EarlyStopping; its best weights are restored at the end.
-    checkpoint_path save the best model + optimizer there (rnnc.checkpoint), judged by the
-                    early-stopping monitor, else "val_loss" with val_data, else "loss".
-    callbacks       more Callback objects.
-    progress        a tqdm bar per epoch with the running loss; False for none.
-    seed            seeds the shuffling.
-    A non-finite loss stops training (with a RuntimeWarning) before that step's update.
-    The model's train/eval mode is restored when fit returns.
-    """
+    classify = getattr(loss_fn, "classification", None)
+    if classify is None:
+        classify = isinstance(loss_fn, (CrossEntropyLoss, BCEWithLogitsLoss))
+    return ("accuracy",) if classify else ()
+
+
+def _as_metrics(metrics, loss_fn) -> tuple:
+    if metrics is None:
+        return _default_metrics(loss_fn)
+    return (metrics,) if isinstance(metrics, str) else tuple(metrics)
+
+
+def _check_fit_args(model, loss_fn, optimizer, epochs, batch_size, clip_grad_norm, verbose,
+                    progress):
+    """Validated (epochs, batch_size, verbose)."""
     epochs = _check_positive_int("epochs", epochs)
     batch_size = _check_positive_int("batch_size", batch_size)
     if clip_grad_norm is not None and not (isinstance(clip_grad_norm, (int, float)) and clip_grad_norm > 0):
@@ -380,12 +393,34 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
         if any(not hasattr(obj, a) for a in attrs) or (call and not callable(obj)):
             raise TypeError(f"fit: {name} must be {'callable and ' if call else ''}provide "
                             f"{', '.join(attrs)}; got {type(obj).__name__}")
-    if isinstance(metrics, str):
-        metrics = (metrics,)
-    ignore_index = getattr(loss_fn, "ignore_index", -100)
-    train = _as_data(train_data, "train_data", collate, loss_fn)
-    val = None if val_data is None else _as_data(val_data, "val_data", collate, loss_fn)
+    if verbose == "auto":
+        verbose = 1 if progress else 0
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"verbose must be 0 (silent), 1 (a progress bar per epoch), 2 (one line "
+                         f"per epoch) or 'auto', got {verbose!r}")
+    return epochs, batch_size, verbose
 
+
+def _split_data(train_data, val_data, validation_split, collate, loss_fn):
+    """(train, val or None) as _Data; validation_split takes the last samples, before
+    shuffling, as Keras does."""
+    train = _as_data(train_data, "train_data", collate, loss_fn)
+    if validation_split in (None, 0, 0.0):
+        return train, None if val_data is None else _as_data(val_data, "val_data", collate, loss_fn)
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+            or not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be a fraction in [0, 1), got {validation_split!r}")
+    if val_data is not None:
+        raise ValueError("give val_data or validation_split, not both")
+    split_at = int(math.ceil(train.N * (1.0 - validation_split)))
+    if split_at < 1 or split_at >= train.N:
+        raise ValueError(f"validation_split={validation_split} of {train.N} samples leaves "
+                         f"{split_at} for training and {train.N - split_at} for validation; "
+                         f"both need at least one")
+    return train.take(slice(0, split_at)), train.take(slice(split_at, None))
+
+
+def _build_callbacks(callbacks, early_stopping, checkpoint_path, optimizer, has_val, keys):
     cbs = list(callbacks or ())
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
@@ -393,75 +428,212 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
         cbs.append(early_stopping)
     if checkpoint_path is not None:
         monitor, mode = ((early_stopping.monitor, early_stopping.mode) if early_stopping is not None
-                         else ("val_loss" if val is not None else "loss", "auto"))
+                         else ("val_loss" if has_val else "loss", "auto"))
         cbs.append(ModelCheckpoint(checkpoint_path, monitor=monitor, mode=mode, optimizer=optimizer))
-
-    sums = _MetricSums(metrics, ignore_index)
-    keys = ["loss"] + sums.names
-    keys += ["val_" + k for k in keys] if val is not None else []
     for cb in cbs:
         mon = getattr(cb, "monitor", None)
         if mon is not None and mon not in keys:
             raise ValueError(f"{type(cb).__name__} monitors {mon!r}, which fit does not produce; "
-                             f"available: {keys}" + ("" if val is not None else
+                             f"available: {keys}" + ("" if has_val else
                                                     " (pass val_data for val_* entries)"))
-    clip = None
-    if clip_grad_norm is not None:
-        from rnnc.clip import clip_grad_norm_ as clip
+    return cbs
 
-    history = History({"epochs": epochs, "batch_size": batch_size, "samples": train.N,
-                       "seed": seed, "clip_grad_norm": clip_grad_norm})
+
+class _Run:
+    """What every step of one fit call needs; in a distributed run, the collectives too."""
+
+    def __init__(self, model, loss_fn, optimizer, train, val, metrics, batch_size,
+                 clip_grad_norm, distributed):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.train, self.val, self.metrics = train, val, metrics
+        self.batch_size, self.clip_grad_norm = batch_size, clip_grad_norm
+        self.ignore_index = getattr(loss_fn, "ignore_index", -100)
+        self.sums = _MetricSums(metrics, self.ignore_index)
+        self.params = model.parameters()
+        self.clip = None
+        if clip_grad_norm is not None:
+            from rnnc.clip import clip_grad_norm_ as clip
+            self.clip = clip
+        self.dist = None
+        self.rank, self.world = 0, 1
+        if distributed:
+            self._join()
+
+    def _join(self):
+        """Check the ranks agree, then start every rank from rank 0's model and optimizer."""
+        from rnnc import distributed as dist
+
+        dist.init()
+        self.dist, self.rank, self.world = dist, dist.rank(), dist.world_size()
+        dist.check_global_batch(self.batch_size)
+        sizes = dist.allreduce_sum([self.train.N, self.val.N if self.val is not None else 0,
+                                    self.train.N ** 2])
+        if sizes[2] * self.world != sizes[0] ** 2:   # all N equal iff sum(N^2) * W == sum(N)^2
+            raise dist.DistributedError(
+                f"fit(distributed=True): train_data has {self.train.N} samples on rank "
+                f"{self.rank} but not on every rank: each rank passes the whole data and fit "
+                f"deals out the shares")
+        self.named = dist._named_params(self.model, "fit")
+        dist.broadcast_parameters(self.model)
+        dist.broadcast_optimizer_state(self.optimizer)
+
+    def batches(self, rng):
+        if self.dist is None:
+            return _batches(self.train.N, self.batch_size, rng)
+        order = rng.permutation(self.train.N) if rng is not None else np.arange(self.train.N)
+        return self.dist.shard_batches(order, self.batch_size)
+
+    def n_batches(self) -> int:
+        n = self.train.N + (-self.train.N) % self.world
+        return math.ceil(n / self.batch_size)
+
+    def step(self, idx) -> float | None:
+        """One update from the samples idx; returns the loss, or None (no update) when it
+        is not finite (on any rank)."""
+        x, y, lengths = self.train.batch(idx)
+        out = _forward(self.model, x, lengths)
+        loss = self.last_loss = self.loss_fn(out, y)
+        finite = math.isfinite(loss)
+        if not finite and self.dist is None:
+            return None
+        self.optimizer.zero_grad()
+        self.model.zero_grad()
+        if finite:
+            self.model.backward(self.loss_fn.backward())
+        if self.dist is not None and not self.dist._sync_gradients(self.named, finite):
+            return None   # some rank's loss was not finite: no rank steps
+        if self.clip is not None:
+            self.clip(self.params, self.clip_grad_norm)
+        self.optimizer.step()
+        self.sums.add(loss, out, y, len(idx))
+        return loss
+
+    def epoch_logs(self) -> "OrderedDict[str, float]":
+        if self.dist is not None:
+            self.sums.reduce(self.dist)
+        logs = self.sums.logs()
+        if self.val is not None:
+            logs.update(_evaluate(self.model, self.val, self.loss_fn, self.batch_size,
+                                  self.metrics, self.ignore_index, prefix="val_",
+                                  dist=self.dist))
+        return logs
+
+    def agree(self, stop: bool) -> bool:
+        """True on every rank if any rank wants to stop."""
+        if self.dist is None:
+            return stop
+        return bool(self.dist.allreduce_sum([1.0 if stop else 0.0], "fit (early stopping)")[0] > 0)
+
+
+def _epoch_line(epoch: int, epochs: int, seconds: float, logs) -> str:
+    return (f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - "
+            + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+
+
+def _run_epoch(run: _Run, epoch: int, epochs: int, rng, verbose: int, history: History):
+    """Train one epoch; returns its logs, or None when a non-finite loss stopped it."""
+    run.model.train()
+    run.sums.reset()
+    t0 = time.perf_counter()
+    bar = _progress_bar(run.n_batches(), f"Epoch {epoch + 1}/{epochs}", verbose == 1)
+    try:
+        for idx in run.batches(rng):
+            if run.step(idx) is None:
+                warnings.warn(f"fit: the loss became {run.last_loss} in epoch {epoch}"
+                              + (f" (on rank {run.rank} or another of {run.world})"
+                                 if run.world > 1 else "")
+                              + "; training stopped before this step's update",
+                              RuntimeWarning, stacklevel=3)
+                history.stopped_epoch, history.stop_reason = epoch, "non-finite loss"
+                return None
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{run.sums.loss:.4f}")
+        logs = run.epoch_logs()
+        if bar is not None:
+            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+    finally:
+        if bar is not None:
+            bar.close()
+    if verbose == 2:
+        print(_epoch_line(epoch, epochs, time.perf_counter() - t0, logs), flush=True)
+    return logs
+
+
+# -- public API -----------------------------------------------------------------------
+def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: int = 32,
+        val_data=None, validation_split: float = 0.0, shuffle: bool = True, seed: int = 0,
+        clip_grad_norm: float | None = None, metrics=None,
+        early_stopping: EarlyStopping | None = None, checkpoint_path=None, callbacks=(),
+        progress: bool = True, verbose="auto", collate=None,
+        distributed: bool = False) -> History:
+    """Train `model` for `epochs` epochs of mini-batches and return a History.
+
+    model           an rnnc Module (forward + backward); called as model(x) or
+                    model(x, lengths=lengths) for variable-length data.
+    train_data      (X, y) or (X, y, lengths); see the module docstring.
+    loss_fn         e.g. CrossEntropyLoss(): loss_fn(out, y) -> float, loss_fn.backward().
+    optimizer       e.g. rnnc.optim.Adam(model.parameters()): zero_grad(), step().
+    val_data        evaluated after each epoch (eval mode) into "val_loss", "val_<metric>".
+    validation_split  a fraction of train_data, its last samples before shuffling (as
+                    Keras), held out as val_data instead.
+    clip_grad_norm  max global L2 norm of the gradients (rnnc.clip.clip_grad_norm_).
+    metrics         "accuracy" and/or callables f(outputs, targets) -> float; None (the
+                    default): "accuracy" for classification losses (CrossEntropyLoss,
+                    BCEWithLogitsLoss, or a loss with ``classification = True``), none else.
+    early_stopping  an EarlyStopping; its best weights are restored at the end.
+    checkpoint_path save the best model + optimizer there (rnnc.checkpoint), judged by the
+                    early-stopping monitor, else "val_loss" with val_data, else "loss".
+    callbacks       more Callback objects.
+    progress        a tqdm bar per epoch with the running loss; False for none.
+    verbose         as Keras: 0 silent, 1 a bar per epoch, 2 one line per epoch; "auto"
+                    follows `progress`.
+    seed            seeds the shuffling.
+    distributed     data-parallel over MPI ranks (rnnc.distributed; launch with mpiexec):
+                    every rank passes the same data and the same seed; batch_size is the
+                    global batch (a multiple of the number of ranks), each rank computing
+                    its share (torch's DistributedSampler dealing, the epoch padded to a
+                    multiple of the ranks); gradients are averaged every step, before
+                    clipping; metrics and validation are reduced over ranks, so every rank
+                    gets the same History; only rank 0 shows progress and writes
+                    checkpoints; early stopping stops every rank together.  Rank 0's
+                    model and optimizer state are broadcast first.  Dropout layers built
+                    with the same seed draw the same masks on every rank.
+    A non-finite loss stops training (with a RuntimeWarning) before that step's update.
+    The model's train/eval mode is restored when fit returns.
+    """
+    epochs, batch_size, verbose = _check_fit_args(model, loss_fn, optimizer, epochs, batch_size,
+                                                  clip_grad_norm, verbose, progress)
+    metrics = _as_metrics(metrics, loss_fn)
+    train, val = _split_data(train_data, val_data, validation_split, collate, loss_fn)
+    run = _Run(model, loss_fn, optimizer, train, val, metrics, batch_size, clip_grad_norm,
+               distributed)
+    keys = ["loss"] + run.sums.names
+    keys += ["val_" + k for k in keys] if val is not None else []
+    cbs = _build_callbacks(callbacks, early_stopping, checkpoint_path, optimizer,
+                           val is not None, keys)
+    params = {"epochs": epochs, "batch_size": batch_size, "samples": train.N, "seed": seed,
+              "clip_grad_norm": clip_grad_norm}
+    if distributed:
+        params.update(rank=run.rank, world_size=run.world)
+        verbose = verbose if run.rank == 0 else 0
+    history = History(params)
     was_training = getattr(model, "training", True)
-    rng = np.random.default_rng(seed)
-    params = model.parameters()
-    n_batches = math.ceil(train.N / batch_size)
+    rng = np.random.default_rng(seed) if shuffle else None
     for cb in cbs:
         cb.on_train_begin(model, history)
     try:
         for epoch in range(epochs):
-            model.train()
-            sums.reset()
-            bar = _progress_bar(n_batches, f"Epoch {epoch + 1}/{epochs}", progress)
+            logs = _run_epoch(run, epoch, epochs, rng, verbose, history)
+            if logs is None:
+                break
+            history._append(epoch, logs)
             stop = False
-            try:
-                for idx in _batches(train.N, batch_size, rng if shuffle else None):
-                    x, y, lengths = train.batch(idx)
-                    out = _forward(model, x, lengths)
-                    loss = loss_fn(out, y)
-                    if not math.isfinite(loss):
-                        warnings.warn(f"fit: the loss became {loss} in epoch {epoch}; training "
-                                      f"stopped before this step's update", RuntimeWarning, stacklevel=2)
-                        history.stopped_epoch, history.stop_reason = epoch, "non-finite loss"
-                        stop = True
-                        break
-                    optimizer.zero_grad()
-                    model.zero_grad()
-                    model.backward(loss_fn.backward())
-                    if clip is not None:
-                        clip(params, clip_grad_norm)
-                    optimizer.step()
-                    sums.add(loss, out, y, len(idx))
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(loss=f"{sums.loss:.4f}")
-                if stop:
-                    break
-                logs = sums.logs()
-                if val is not None:
-                    logs.update(_evaluate(model, val, loss_fn, batch_size, metrics, ignore_index,
-                                          prefix="val_"))
-                history._append(epoch, logs)
-                if bar is not None:
-                    bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
-            finally:
-                if bar is not None:
-                    bar.close()
             for cb in cbs:
                 if cb.on_epoch_end(epoch, logs, model):
                     stop = True
-            if stop:
-                history.stopped_epoch = epoch
-                history.stop_reason = "early stopping"
+            if run.agree(stop):
+                history.stopped_epoch, history.stop_reason = epoch, "early stopping"
                 break
     finally:
         model.train(was_training)
@@ -470,29 +642,45 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
     return history
 
 
-def _evaluate(model, data: _Data, loss_fn, batch_size, metrics, ignore_index, prefix=""):
+def _evaluate(model, data: _Data, loss_fn, batch_size, metrics, ignore_index, prefix="",
+              dist=None):
+    """Loss and metrics over data; with dist (rnnc.distributed), each rank evaluates every
+    world_size-th sample and the sums are reduced, so every rank gets the whole figure."""
     was_training = getattr(model, "training", True)
     model.eval()
     sums = _MetricSums(metrics, ignore_index)
+    idx_all = np.arange(data.N)
+    if dist is not None:
+        idx_all = idx_all[dist.rank()::dist.world_size()]
+        batch_size = max(1, batch_size // dist.world_size())
     try:
-        for idx in _batches(data.N, batch_size, None):
+        for start in range(0, len(idx_all), batch_size):
+            idx = idx_all[start:start + batch_size]
             x, y, lengths = data.batch(idx)
             out = _forward(model, x, lengths)
             sums.add(loss_fn(out, y), out, y, len(idx))
     finally:
         model.train(was_training)
+    if dist is not None:
+        sums.reduce(dist)
     return sums.logs(prefix)
 
 
-def evaluate(model, data, loss_fn, *, batch_size: int = 32, metrics=("accuracy",),
-             collate=None) -> "OrderedDict[str, float]":
+def evaluate(model, data, loss_fn, *, batch_size: int = 32, metrics=None,
+             collate=None, distributed: bool = False) -> "OrderedDict[str, float]":
     """Loss and metrics of `model` (in eval mode) over `data` ((X, y) or (X, y, lengths)),
-    averaged over samples: {"loss": ..., "accuracy": ...}.  The mode is restored after."""
+    averaged over samples: {"loss": ..., "accuracy": ...}.  The mode is restored after.
+    metrics None: "accuracy" for classification losses only (as fit).  distributed: each
+    MPI rank evaluates its share of data and every rank returns the whole figures."""
     batch_size = _check_positive_int("batch_size", batch_size)
-    if isinstance(metrics, str):
-        metrics = (metrics,)
+    metrics = _as_metrics(metrics, loss_fn)
     d = _as_data(data, "data", collate, loss_fn)
-    return _evaluate(model, d, loss_fn, batch_size, metrics, getattr(loss_fn, "ignore_index", -100))
+    dist = None
+    if distributed:
+        from rnnc import distributed as dist
+        dist.init()
+    return _evaluate(model, d, loss_fn, batch_size, metrics, getattr(loss_fn, "ignore_index", -100),
+                     dist=dist)
 
 
 def predict(model, X, *, batch_size: int = 32, lengths=None) -> np.ndarray:

@@ -259,3 +259,75 @@ def test_lstm_classifier_learns():
     assert h["loss"][-1] < 0.5 * h["loss"][0]
     assert h["val_accuracy"][-1] > 0.85
 
+
+
+def test_default_metrics_follow_the_loss():
+    X, y = blobs(n=64)
+    target = (X @ np.array([1.0, -2.0, 0.5, 0.0], np.float32))[:, None]
+    r = Sequential(Linear(4, 1, seed=0))
+    h = fit(r, (X, target), MSELoss(), Adam(r.parameters(), lr=0.05), epochs=2, batch_size=16,
+            val_data=(X[:16], target[:16]), progress=False)
+    assert list(h.history) == ["loss", "val_loss"]           # no accuracy for regression
+    assert list(evaluate(r, (X, target), MSELoss())) == ["loss"]
+    m = mlp()
+    h = fit(m, (X, y), CrossEntropyLoss(), Adam(m.parameters(), lr=0.05), epochs=1, progress=False)
+    assert list(h.history) == ["loss", "accuracy"]
+    b = Sequential(Linear(4, 1, seed=0))
+    h = fit(b, (X, y[:, None].astype(np.float32)), BCEWithLogitsLoss(), Adam(b.parameters()),
+            epochs=1, progress=False)
+    assert list(h.history) == ["loss", "accuracy"]
+
+    class Hinge(MSELoss):
+        classification = True                                 # a user's loss says what it is
+    h = fit(b, (X, y[:, None].astype(np.float32)), Hinge(), Adam(b.parameters()), epochs=1,
+            progress=False)
+    assert list(h.history) == ["loss", "accuracy"]
+
+
+def test_validation_split_holds_out_the_last_samples():
+    X, y = blobs(n=100)
+    runs = []
+    for kw in ({"validation_split": 0.25}, {"val_data": (X[75:], y[75:])}):
+        m = mlp()
+        n = 75 if "val_data" in kw else 100
+        h = fit(m, (X[:n], y[:n]), CrossEntropyLoss(), Adam(m.parameters(), lr=0.05), epochs=2,
+                batch_size=16, progress=False, **kw)
+        runs.append((h.history, h.params["samples"]))
+    assert runs[0] == runs[1] and runs[0][1] == 75
+    seqs, labels = contains_three(n=40)                       # lists of sequences too
+    m = Sequential(Embedding(8, 4, seed=0), LSTM_layer(), LastStep(), Linear(6, 2, seed=1))
+    h = fit(m, (seqs, labels), CrossEntropyLoss(), Adam(m.parameters()), validation_split=0.1,
+            epochs=1, progress=False)
+    assert h.params["samples"] == 36 and "val_accuracy" in h.history
+    m = mlp()
+    with pytest.raises(ValueError, match="validation_split must be a fraction"):
+        fit(m, (X, y), CrossEntropyLoss(), Adam(m.parameters()), validation_split=1.0, progress=False)
+    with pytest.raises(ValueError, match="not both"):
+        fit(m, (X, y), CrossEntropyLoss(), Adam(m.parameters()), validation_split=0.2,
+            val_data=(X, y), progress=False)
+    with pytest.raises(ValueError, match="leaves 2 for training and 0"):
+        fit(m, (X[:2], y[:2]), CrossEntropyLoss(), Adam(m.parameters()), validation_split=0.01,
+            progress=False)
+
+
+def LSTM_layer():
+    from rnnc.recurrent import LSTM
+    return LSTM(4, 6, batch_first=True, seed=2)
+
+
+def test_verbose_levels(capsys):
+    X, y = blobs(n=48)
+    m = mlp()
+    fit(m, (X, y), CrossEntropyLoss(), SGD(m.parameters(), lr=0.1), epochs=2, verbose=2,
+        val_data=(X, y))
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("Epoch 1/2 - ") and "val_accuracy: " in lines[1]
+    assert out.err == ""                                      # no bar with verbose=2
+    fit(m, (X, y), CrossEntropyLoss(), SGD(m.parameters(), lr=0.1), epochs=1, verbose=0)
+    assert capsys.readouterr() == ("", "")
+    fit(m, (X, y), CrossEntropyLoss(), SGD(m.parameters(), lr=0.1), epochs=1, verbose=1,
+        progress=False)                                       # an explicit verbose wins
+    assert "Epoch 1/1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="verbose must be 0"):
+        fit(m, (X, y), CrossEntropyLoss(), SGD(m.parameters(), lr=0.1), verbose=3)

@@ -36,6 +36,7 @@ import time
 import numpy as np
 
 from rnnc import checkpoint
+from rnnc import distributed as dist
 from rnnc.layers import Embedding, Linear, Sequential
 from rnnc.losses import CrossEntropyLoss, softmax
 from rnnc.optim import Adam
@@ -132,8 +133,12 @@ def load_model(out_dir):
 
 
 # --------------------------------------------------------------------------- training
-def train(cfg: dict, progress: bool = True, log=print) -> dict:
+def train(cfg: dict, progress: bool = True, log=print, distributed: bool = False) -> dict:
+    """distributed: data-parallel over the MPI ranks (rnnc.distributed); rank 0 logs and saves."""
     from rnnc.datasets import load_char_corpus
+
+    root = not distributed or dist.rank() == 0
+    log = log if root else (lambda *a, **k: None)
 
     text = load_char_corpus(cfg.get("text"), max_chars=cfg["max_chars"])
     n_val = max(int(len(text) * cfg["val_fraction"]), cfg["batch_size"] * 2 + 2)
@@ -149,7 +154,7 @@ def train(cfg: dict, progress: bool = True, log=print) -> dict:
     model = build_model(V, cfg)
     log(f"model: {model!r}".replace("\n", "\n       ") + f"\n       {model.num_parameters():,} parameters")
     trainer = TBPTT(model, CrossEntropyLoss(), Adam(model.parameters(), lr=cfg["lr"]),
-                    clip_grad_norm=cfg["clip"])
+                    clip_grad_norm=cfg["clip"], distributed=distributed)
     val_before = trainer.evaluate(val_ids, batch_size=cfg["batch_size"], k=cfg["bptt"])
     log(f"validation loss before training {val_before:.3f} nats/char (uniform guess: ln {V} = {math.log(V):.3f})")
     t0 = time.perf_counter()
@@ -164,7 +169,8 @@ def train(cfg: dict, progress: bool = True, log=print) -> dict:
                "vocab_size": V, "characters": len(text)}
     results["val_bits_per_char"] = results["val_loss"] / math.log(2)
     log(f"trained in {train_seconds:.1f} s")
-    save_model(cfg["out"], model, vocab, cfg, results)
+    if root:
+        save_model(cfg["out"], model, vocab, cfg, results)
     log(f"saved {os.path.join(cfg['out'], MODEL_FILE)} and {VOCAB_FILE}")
     results.update(model=model, vocab=vocab)
     return results
@@ -235,6 +241,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--top-k", type=int, default=None, help="sample among the k most likely characters")
     p.add_argument("--threads", type=int, help="rnnc compute threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI ranks: mpiexec -n 2 python -m "
+                        "rnnc.apps.charlm --distributed (the --batch-size streams are split)")
     return p.parse_args(argv)
 
 
@@ -255,6 +264,8 @@ def config_from_args(args) -> dict:
 def main(argv=None) -> dict:
     """Run the app; returns a dict of results ("history", "val_loss", "sample", ...)."""
     args = parse_args(argv)
+    if args.distributed:
+        dist.init_for_app(args.threads)
     if args.threads is not None:
         import rnnc
         rnnc.set_num_threads(args.threads)
@@ -265,7 +276,9 @@ def main(argv=None) -> dict:
         results = {}
     else:
         cfg = config_from_args(args)
-        results = train(cfg, progress=not args.no_progress)
+        results = train(cfg, progress=not args.no_progress, distributed=args.distributed)
+        if args.distributed and dist.rank() != 0:
+            return results
         model, vocab = results["model"], results["vocab"]
     text = generate(model, vocab, prime=args.prime, length=args.length, temperature=args.temperature,
                     top_k=args.top_k, seed=args.seed)

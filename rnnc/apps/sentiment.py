@@ -36,6 +36,7 @@ import time
 import numpy as np
 
 from rnnc import checkpoint
+from rnnc import distributed as dist
 from rnnc.layers import Dropout, Embedding, LastStep, Linear, MaxPool, MeanPool, Sequential
 from rnnc.losses import CrossEntropyLoss, softmax
 from rnnc.optim import Adam
@@ -182,8 +183,11 @@ def _jsonable(obj):
 
 
 # --------------------------------------------------------------------------- training
-def train(cfg: dict, progress: bool = True, log=print) -> dict:
-    """Train, evaluate on the test part, save; returns a results dict (see main)."""
+def train(cfg: dict, progress: bool = True, log=print, distributed: bool = False) -> dict:
+    """Train, evaluate on the test part, save; returns a results dict (see main).
+    distributed: data-parallel over the MPI ranks (rnnc.distributed); rank 0 logs and saves."""
+    root = not distributed or dist.rank() == 0
+    log = log if root else (lambda *a, **k: None)
     t_load = time.perf_counter()
     data = prepare_data(cfg)
     (Xtr, ytr, _), (Xva, yva, _), (Xte, yte, test_texts) = data.train, data.val, data.test
@@ -197,11 +201,11 @@ def train(cfg: dict, progress: bool = True, log=print) -> dict:
     t0 = time.perf_counter()
     history = fit(model, (Xtr, ytr), loss_fn, optimizer, epochs=cfg["epochs"],
                   batch_size=cfg["batch_size"], val_data=(Xva, yva), seed=cfg["seed"],
-                  clip_grad_norm=cfg["clip"], progress=progress,
+                  clip_grad_norm=cfg["clip"], progress=progress, distributed=distributed,
                   early_stopping=EarlyStopping(monitor="val_accuracy", patience=cfg["patience"],
                                                restore_best_weights=True))
     train_seconds = time.perf_counter() - t0
-    test = evaluate(model, (Xte, yte), loss_fn, batch_size=256)
+    test = evaluate(model, (Xte, yte), loss_fn, batch_size=256, distributed=distributed)
     best_epoch = int(np.argmax(history.history["val_accuracy"]))
     results = {
         "test_accuracy": float(test["accuracy"]), "test_loss": float(test["loss"]),
@@ -219,9 +223,10 @@ def train(cfg: dict, progress: bool = True, log=print) -> dict:
     log(f"test accuracy {results['test_accuracy']:.4f} (loss {results['test_loss']:.4f}) on "
         f"{len(Xte)} held-out snippets; trained in {train_seconds:.1f} s")
     out_dir = cfg["out"]
-    save_model(out_dir, model, data.vocab, cfg, data.label_names, results)
-    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(_jsonable({"config": cfg, **results}), f, indent=1)
+    if root:
+        save_model(out_dir, model, data.vocab, cfg, data.label_names, results)
+        with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as f:
+            json.dump(_jsonable({"config": cfg, **results}), f, indent=1)
     log(f"saved {os.path.join(out_dir, MODEL_FILE)} and {VOCAB_FILE}")
     results.update(model=model, vocab=data.vocab, label_names=data.label_names,
                    out_dir=out_dir, test_examples=list(zip(test_texts[:5], yte[:5].tolist())))
@@ -269,6 +274,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--label-column", default="label", help="label column of a --data file")
     p.add_argument("--threads", type=int, help="rnnc compute threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI ranks: mpiexec -n 2 python -m "
+                        "rnnc.apps.sentiment --distributed (--batch-size is the global batch)")
     return p.parse_args(argv)
 
 
@@ -294,6 +302,8 @@ def main(argv=None) -> dict:
     """Run the app; returns {"test_accuracy", "val_accuracy", "history", "train_seconds",
     "predictions", "out_dir", "model", "vocab", ...} (only "predictions" with --predict)."""
     args = parse_args(argv)
+    if args.distributed:
+        dist.init_for_app(args.threads)
     if args.threads is not None:
         import rnnc
         rnnc.set_num_threads(args.threads)
@@ -303,7 +313,9 @@ def main(argv=None) -> dict:
         _print_predictions(preds, args.predict)
         return {"predictions": preds, "out_dir": args.out}
     cfg = config_from_args(args)
-    results = train(cfg, progress=not args.no_progress)
+    results = train(cfg, progress=not args.no_progress, distributed=args.distributed)
+    if args.distributed and dist.rank() != 0:
+        return results
     sentences = args.classify or ([] if args.quick else
                                   ["a wonderful, moving film with terrific performances",
                                    "a dull, tedious mess that never finds its footing"])
