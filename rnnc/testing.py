@@ -103,6 +103,13 @@ def _check_model(model):
     from rnnc.module import Module
     if isinstance(model, Module) and type(model).backward is Module.backward:
         raise TypeError(f"gradcheck(): model {type(model).__name__} does not implement backward()")
+    mods = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
+    for m in mods:
+        if getattr(m, "training", True) is False:
+            which = "model" if m is model else f"its {type(m).__name__}"
+            raise ValueError(f"gradcheck(): {which} is in eval mode, where rnnc layers keep "
+                             f"nothing for backward; call model.train() first (dropout is held "
+                             f"fixed during the check; set its rate to 0 to check the eval function)")
     params, seen = [], set()
     for name, p in model.named_parameters():
         if id(p) in seen:  # a tied parameter: perturbed and accumulated once
@@ -129,9 +136,12 @@ def _copy_inputs(inputs):
             fixed.append(np.array(a, dtype=np.float64, order="C", copy=True))
         else:
             what = a.dtype if isinstance(a, np.ndarray) else type(a).__name__
+            hint = ("a nested list of numbers? pass np.array(..., dtype=np.float64)"
+                    if isinstance(a, (int, float)) else
+                    "pass other arguments as keywords: they are held fixed")
             raise TypeError(f"gradcheck(): {path} must be a numpy.ndarray of float64 (or of "
                             f"integers, not differentiated), a tuple/list of them or None; got "
-                            f"{what} (pass other arguments as keywords: they are held fixed)")
+                            f"{what} ({hint})")
     return _rebuild(tuple(inputs), iter(fixed))
 
 
@@ -337,6 +347,10 @@ def _fmt(a) -> str:
     return np.array2string(np.asarray(a), precision=8, separator=", ", max_line_width=120)
 
 
+def _index(flat_i, shape) -> tuple:
+    return tuple(int(i) for i in np.unravel_index(flat_i, shape))
+
+
 def _entry_report(name, analytic, numerical, atol, rtol) -> str | None:
     """None when every entry is within atol + rtol*|numerical|, else the report."""
     diff = np.abs(analytic - numerical)
@@ -345,14 +359,13 @@ def _entry_report(name, analytic, numerical, atol, rtol) -> str | None:
     bad = excess > 0
     if not bad.any():
         return None
-    w = np.unravel_index(int(np.argmax(excess)), analytic.shape) if analytic.ndim else ()
-    big = np.unravel_index(int(np.nanargmax(diff)) if not np.isnan(diff).all() else 0,
-                           analytic.shape) if analytic.ndim else ()
-    idx = list(w) if w else "(scalar)"
+    w = _index(int(np.argmax(excess)), analytic.shape)
+    big = _index(int(np.argmax(np.where(np.isnan(diff), np.inf, diff))), analytic.shape)
+    largest = "" if big == w else f"\n    largest |diff| {diff[big]:.3g} at {list(big)}"
     return (f"  {name} {analytic.shape}: {int(bad.sum())} of {bad.size} entries differ; worst at "
-            f"{idx}: analytic {analytic[w]:.10g} vs numerical {numerical[w]:.10g} "
-            f"(|diff| {diff[w]:.3g} > tolerance {allowed[w]:.3g} = atol + rtol*|numerical|)\n"
-            f"    largest |diff| {diff[big]:.3g} at {list(big)}\n"
+            f"{list(w)}: analytic {analytic[w]:.10g} vs numerical {numerical[w]:.10g} "
+            f"(|diff| {diff[w]:.3g} > tolerance {allowed[w]:.3g} = atol + rtol*|numerical|)"
+            f"{largest}\n"
             f"    first entries  analytic  {_fmt(analytic.reshape(-1)[:_SHOW])}\n"
             f"                   numerical {_fmt(numerical.reshape(-1)[:_SHOW])}")
 
@@ -428,8 +441,7 @@ def _diff_report(name, got, want, got_label, want_label, rtol, atol) -> str | No
     bad = ~(diff <= atol + rtol * np.abs(want))  # NaN counts as different
     if not bad.any():
         return None
-    nan_diff = np.where(np.isnan(diff), np.inf, diff)
-    w = np.unravel_index(int(np.argmax(nan_diff)), got.shape) if got.ndim else ()
+    w = _index(int(np.argmax(np.where(np.isnan(diff), np.inf, diff))), got.shape)
     return (f"  {name} {got.shape}: {int(bad.sum())} of {bad.size} entries differ; largest "
             f"|diff| {diff[w]:.3g} at {list(w)}: {got_label} {got[w]:.10g} vs {want_label} "
             f"{want[w]:.10g} (tolerance atol={atol:g} + rtol={rtol:g}*|{want_label}|)\n"
