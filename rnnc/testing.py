@@ -84,6 +84,15 @@ def _leaves(obj, path):
         yield path, obj
 
 
+def _flatten(obj, acc: list) -> None:
+    """The leaves of nested tuples / lists, appended to acc (_leaves without the paths)."""
+    if isinstance(obj, (tuple, list)):
+        for item in obj:
+            _flatten(item, acc)
+    else:
+        acc.append(obj)
+
+
 def _rebuild(obj, values):
     """obj's nesting with its leaves replaced, in order, by next(values)."""
     if isinstance(obj, (tuple, list)):
@@ -166,48 +175,72 @@ class _State:
     def __init__(self, model, params):
         mods = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
         datas = [p.data for _, p in params]
-        self.attrs = []
+        self.attrs = []  # (the module's __dict__, a shallow copy, [(key, kind, kept)])
         for m in mods:
             if hasattr(m, "__dict__"):
-                self.attrs.append((m, {k: self._keep(v, datas) for k, v in vars(m).items()}))
-        self.rngs = [(g, copy.deepcopy(g.bit_generator.state if isinstance(g, np.random.Generator)
-                                       else g.get_state()))
-                     for m in mods for g in vars(m).values()
-                     if isinstance(g, (np.random.Generator, np.random.RandomState))]
-        self.np_state, self.py_state = np.random.get_state(), random.getstate()
+                d = vars(m)
+                self.attrs.append((d, dict(d), [(k,) + kept for k, v in d.items()
+                                                for kept in [self._keep(v, datas)] if kept]))
+        gens = [g for m in mods for g in vars(m).values()
+                if isinstance(g, (np.random.Generator, np.random.RandomState))]
+        self.all_rngs = [(g, self._rng_state(g)) for g in gens] + \
+            [(np.random, np.random.get_state()), (random, random.getstate())]
+        self.rngs = self.all_rngs
         self.params = [(p, p.data.copy(), p.grad) for _, p in params]
 
     @staticmethod
     def _keep(v, datas):
+        """How an attribute is put back: containers and arrays by copy, the rest by reference."""
         if isinstance(v, (list, dict, set)) and not isinstance(v, OrderedDict):
             return ("copy", copy.copy(v))
         if isinstance(v, np.ndarray) and v.flags.writeable and \
                 not any(np.may_share_memory(v, d) for d in datas):  # never undo a perturbation
-            return ("array", v, v.copy())
-        return ("ref", v)
+            return ("array", (v, v.copy()))
+        return None
+
+    @staticmethod
+    def _rng_state(g):
+        if isinstance(g, np.random.Generator):
+            return copy.deepcopy(g.bit_generator.state)
+        return g.getstate() if g is random else g.get_state()
+
+    @staticmethod
+    def _same(a, b) -> bool:
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(_State._same(a[k], b[k]) for k in a)
+        if isinstance(a, (tuple, list)):
+            return len(a) == len(b) and all(_State._same(x, y) for x, y in zip(a, b))
+        if isinstance(a, np.ndarray):
+            return np.array_equal(a, b)
+        return a == b
+
+    def prune(self):
+        """After the first forward: keep only the generators it drew from (putting back
+        NumPy's global state costs more than a small forward)."""
+        self.rngs = [(g, st) for g, st in self.all_rngs if not self._same(self._rng_state(g), st)]
 
     def reset(self):
         """Put back module attributes and RNG states (not parameter values)."""
-        for m, saved in self.attrs:
-            d = vars(m)
-            d.clear()
-            for k, kept in saved.items():
-                if kept[0] == "copy":
-                    d[k] = copy.copy(kept[1])
-                elif kept[0] == "array":
-                    np.copyto(kept[1], kept[2])
-                    d[k] = kept[1]
+        for d, shallow, kept in self.attrs:
+            if len(d) != len(shallow):
+                for k in [k for k in d if k not in shallow]:
+                    del d[k]
+            d.update(shallow)
+            for k, kind, v in kept:
+                if kind == "copy":
+                    d[k] = copy.copy(v)
                 else:
-                    d[k] = kept[1]
+                    np.copyto(v[0], v[1])
         for g, st in self.rngs:
             if isinstance(g, np.random.Generator):
                 g.bit_generator.state = st
+            elif g is random:
+                random.setstate(st)
             else:
                 g.set_state(st)
-        np.random.set_state(self.np_state)
-        random.setstate(self.py_state)
 
     def restore(self):
+        self.rngs = self.all_rngs
         self.reset()
         for p, data, grad in self.params:
             p.data[...] = data
@@ -235,13 +268,14 @@ class _Problem:
         return self.model.forward(*self.inputs, **self.kwargs)
 
     def loss(self) -> float:
-        out = self._forward()
-        return float(sum(np.vdot(v, np.asarray(y)) for (_, y), v in
-                         zip(_leaves(out, "out"), self.proj) if v is not None))
+        flat = []
+        _flatten(self._forward(), flat)
+        return float(sum(np.vdot(v, y) for y, v in zip(flat, self.proj) if v is not None))
 
     def analytic(self) -> "OrderedDict[str, np.ndarray]":
         """Forward once, draw the projection, backward once."""
         out = self._forward()
+        self.state.prune()
         self.proj = []
         for path, y in _leaves(out, "output"):
             if isinstance(y, (float, np.floating)) or _is_float_array(y):
