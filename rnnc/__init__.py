@@ -20,6 +20,7 @@ from rnnc.normalization import LayerNorm
 from rnnc.padding import pad_sequences, unpad
 from rnnc.recurrent import GRU, LSTM, RNN
 from rnnc import optim
+from rnnc import testing
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,6 @@ __all__ = [
     "Linear", "Embedding", "Dropout", "ReLU", "Tanh", "Sigmoid", "Sequential",
     "LastStep", "MeanPool", "MaxPool", "CrossEntropyLoss", "BCEWithLogitsLoss", "MSELoss",
     "Module", "Parameter", "clip_grad_norm_", "clip_grad_value_", "grad_norms",
-    "pad_sequences", "unpad", "optim", "functional", "reference",
+    "pad_sequences", "unpad", "optim", "functional", "reference", "testing",
     "set_num_threads", "get_num_threads", "empty_cache",
 ]

@@ -1,11 +1,15 @@
 """Central finite differences (float64) on the C core's backward through time: every
 gradient (x, h0, c0 and every weight) of a scalar loss over out, h_n and c_n, for every
-cell with layers, directions, lengths, dropout, projection and layer norm."""
+cell with layers, directions, lengths, dropout, projection and layer norm.  The
+functional API is wrapped in a minimal Module so that rnnc.testing.gradients does the
+differencing (the layers are not involved)."""
 import numpy as np
 import pytest
 
 from rnnc import functional as F
 from rnnc import reference as ref
+from rnnc import testing
+from rnnc.module import Module, Parameter
 
 EPS = 1e-6
 TOL = 1e-6
@@ -47,6 +51,30 @@ CONFIGS = [
 ]
 
 
+class Functional(Module):
+    """rnnc.functional's forward and backward on a weights dict, as a Module:
+    (out, h_n, c_n) = m(x, h0, c0); (dx, dh0, dc0) = m.backward(d_out, d_h_n, d_c_n)."""
+
+    def __init__(self, cell, weights, kw):
+        super().__init__()
+        for name, w in weights.items():
+            self.register_parameter(name, Parameter(w))
+        self.cell, self.kw = cell, kw
+
+    def forward(self, x, h0, c0=None):
+        w = {n: p.data for n, p in self.named_parameters()}
+        out, hn, cn, self.saved = forward(self.cell, x, w, h0, c0, self.kw)
+        return (out, hn, cn) if cn is not None else (out, hn)
+
+    def backward(self, d_out, d_hn, d_cn=None):
+        grads = backward(self.cell, self.saved, d_out, d_hn, d_cn)
+        names = {"x", "h0"} | ({"c0"} if d_cn is not None else set())
+        assert set(grads) == names | {n for n, _ in self.named_parameters()}
+        for name, p in self.named_parameters():
+            p.grad += grads[name]
+        return (grads["x"], grads["h0"]) + ((grads["c0"],) if d_cn is not None else ())
+
+
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: "-".join(map(str, c[:10])))
 def test_finite_differences(cfg):
     cell, T, B, I, H, P, L, bi, bias, ln, lengths, dropout = cfg
@@ -59,37 +87,16 @@ def test_finite_differences(cfg):
     x = rng.standard_normal((T, B, I))
     h0 = 0.5 * rng.standard_normal((L * D, B, R))
     c0 = 0.5 * rng.standard_normal((L * D, B, H)) if cell == "lstm" else None
-    # loss = <out, A> + <h_n, Bh> + <c_n, Bc>, so its gradients are d_out = A etc.
-    A = rng.standard_normal((T, B, D * R))
-    Bh = rng.standard_normal((L * D, B, R))
-    Bc = rng.standard_normal((L * D, B, H)) if cell == "lstm" else None
     kw = dict(num_layers=L, bidirectional=bi, dropout=dropout, seed=9, layer_norm=ln,
               lengths=None if lengths is None else np.array(lengths))
-
-    def loss():
-        out, hn, cn, _ = forward(cell, x, w, h0, c0, kw)
-        v = np.sum(out * A) + np.sum(hn * Bh)
-        return v + (np.sum(cn * Bc) if cn is not None else 0.0)
-
-    saved = forward(cell, x, w, h0, c0, kw)[3]
-    grads = backward(cell, saved, A, Bh, Bc)
-    arrays = {"x": x, "h0": h0, **w}
-    if c0 is not None:
-        arrays["c0"] = c0
-    assert set(grads) == set(arrays)
+    # loss = <out, A> + <h_n, Bh> + <c_n, Bc> with random A, Bh, Bc (drawn by gradients())
+    inputs = (x, h0) + ((c0,) if c0 is not None else ())
+    grads = testing.gradients(Functional(cell, w, kw), *inputs, eps=EPS)
+    names = ["x", "h0"] + (["c0"] if c0 is not None else []) + list(w)
+    assert len(grads) == len(names)
     worst = 0.0
-    for name, a in arrays.items():
-        num = np.zeros_like(a)
-        flat, nflat = a.reshape(-1), num.reshape(-1)  # views: perturb in place
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + EPS
-            fp = loss()
-            flat[i] = old - EPS
-            fm = loss()
-            flat[i] = old
-            nflat[i] = (fp - fm) / (2 * EPS)
-        err = np.abs(num - grads[name]).max() / max(np.abs(num).max(), np.abs(grads[name]).max(), 1e-3)
+    for name, (analytic, num) in zip(names, grads.values()):
+        err = np.abs(num - analytic).max() / max(np.abs(num).max(), np.abs(analytic).max(), 1e-3)
         worst = max(worst, err)
         assert err < TOL, (name, err)
     print(f"{cfg[:10]}: max relative error {worst:.2e}")

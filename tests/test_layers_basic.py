@@ -5,6 +5,7 @@ import pytest
 
 from rnnc.layers import (Dropout, Embedding, LastStep, Linear, MaxPool, MeanPool, ReLU,
                          Sequential, Sigmoid, Tanh)
+from rnnc import testing
 from rnnc.module import Module, Parameter
 
 EPS = 1e-6
@@ -27,27 +28,10 @@ def numeric_grad(f, a, eps=EPS):
     return g
 
 
-def check_module_grads(module, x, forward=None, rng=None, check_x=True, tol=TOL):
-    """Compare module.backward with finite differences of L = sum(G * out) for x and
-    every parameter.  forward(x) defaults to module(x)."""
-    rng = rng or np.random.default_rng(0)
-    forward = forward or (lambda inp: module(inp))
-    out = forward(x)
-    G = rng.standard_normal(out.shape)
-    module.zero_grad()
-    dx = module.backward(G)
-    loss = lambda: float(np.sum(G * forward(x)))
-    if check_x:
-        num = numeric_grad(loss, x)
-        err = np.abs(dx - num).max()
-        print(f"{type(module).__name__} dx max diff {err:.2e}")
-        assert err < tol
-    for name, p in module.named_parameters():
-        num = numeric_grad(loss, p.data)
-        err = np.abs(p.grad - num).max()
-        print(f"{type(module).__name__} d{name} max diff {err:.2e}")
-        assert err < tol, name
-    return dx
+def check_module_grads(module, x, tol=TOL, **forward_kwargs):
+    """module.backward against central differences of a random projection of the output,
+    for x (when it is a float array) and every parameter: max |diff| <= tol."""
+    assert testing.gradcheck(module, x, eps=EPS, atol=tol, rtol=0, **forward_kwargs)
 
 
 class TinyRNN(Module):
@@ -175,14 +159,13 @@ def test_embedding_gradients(padding_idx):
         expected[padding_idx % 6] = 0.0
         assert np.all(m.weight.data[padding_idx % 6] == 0)
     np.testing.assert_allclose(m.weight.grad, expected)
-    # and by finite differences of L = sum(G * out) in the weight (the padding row, by
-    # design, receives no gradient although the output depends on it)
-    num = numeric_grad(lambda: float(np.sum(G * m(ids))), m.weight.data)
-    m.zero_grad()
-    m(ids)
-    m.backward(G)
+    # and by finite differences in the weight (the padding row, by design, receives no
+    # gradient although the output depends on it)
+    a, num = testing.gradients(m, ids, eps=EPS)["weight"]
     rows = [r for r in range(6) if padding_idx is None or r != padding_idx % 6]
-    assert np.abs(m.weight.grad[rows] - num[rows]).max() < TOL
+    assert np.abs(a[rows] - num[rows]).max() < TOL
+    if padding_idx is not None:
+        assert not a[padding_idx % 6].any() and np.abs(num[padding_idx % 6]).max() > 1e-3
 
 
 def test_embedding_matches_torch():
@@ -221,14 +204,13 @@ def test_embedding_bad_input():
 # -- Dropout and activations ----------------------------------------------------------
 def test_dropout_fixed_mask_gradient():
     x = np.random.default_rng(0).standard_normal((4, 5))
-    # the same seed gives the same mask on every call, so finite differences see one function
-    fresh = lambda inp: Dropout(0.4, seed=7)(inp)
     m = Dropout(0.4, seed=7)
     out = m(x)
     G = np.random.default_rng(1).standard_normal(out.shape)
     dx = m.backward(G)
-    num = numeric_grad(lambda: float(np.sum(G * fresh(x))), x)
-    assert np.abs(dx - num).max() < TOL
+    np.testing.assert_array_equal(dx, G * m.mask)
+    # gradcheck holds the generator fixed, so finite differences see one function
+    check_module_grads(Dropout(0.4, seed=7), x)
     kept = m.mask != 0
     np.testing.assert_allclose(out[kept], x[kept] / 0.6)
     assert np.all(out[~kept] == 0)
@@ -275,14 +257,14 @@ def test_reduce_gradients(cls, batch_first, lengths):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 4, 6) if batch_first else (4, 4, 6))
     m = cls(batch_first=batch_first)
-    check_module_grads(m, x, forward=lambda inp: m(inp, lengths=lengths))
+    check_module_grads(m, x, lengths=lengths)
 
 
 @pytest.mark.parametrize("batch_first", [True, False])
 def test_laststep_bidirectional_gradients(batch_first):
     x = np.random.default_rng(4).standard_normal((4, 4, 6))
     m = LastStep(batch_first=batch_first, bidirectional=True)
-    check_module_grads(m, x, forward=lambda inp: m(inp, lengths=LENGTHS))
+    check_module_grads(m, x, lengths=LENGTHS)
 
 
 def test_reduce_values():
@@ -352,7 +334,7 @@ def test_sequential_gradients_with_lengths():
     lengths = np.array([3, 1, 4])
     out = m(ids, lengths=lengths)
     assert out.shape == (3, 2)
-    check_module_grads(m, ids, forward=lambda inp: m(inp, lengths=lengths), rng=rng, check_x=False)
+    check_module_grads(m, ids, lengths=lengths)
 
 
 def test_sequential_recurrent_layout_and_state():
@@ -399,8 +381,7 @@ def test_sequential_embedding_recurrent_laststep_linear(cell, batch_first, bidir
     inp = ids if batch_first else ids.T.copy()  # Embedding keeps the layout of the ids
     out = m(inp, lengths=lengths)
     assert out.shape == (3, 2)
-    check_module_grads(m, inp, forward=lambda x: m(x, lengths=lengths), rng=rng,
-                       check_x=False, tol=1e-6)
+    check_module_grads(m, inp, tol=1e-6, lengths=lengths)
 
 
 def test_sequential_two_layer_lstm_meanpool_state():

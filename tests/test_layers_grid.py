@@ -1,7 +1,8 @@
 """The recurrent layers over the whole configuration grid:
 cell kind x layers 1-3 x uni/bidirectional x batch_first x lengths x proj_size.
 
-1. float64 finite differences of every gradient (x, h0, c0 and every parameter).
+1. float64 finite differences of every gradient (x, h0, c0 and every parameter),
+   through rnnc.testing.gradients.
 2. torch parity (outputs and every gradient): 1e-5 in float32, 1e-10 in float64;
    lengths against pack_padded_sequence(enforce_sorted=False).
 """
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 import rnnc
+from rnnc import testing
 
 KINDS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
 T, B, I, H, P = 4, 3, 3, 4, 2
@@ -69,16 +71,6 @@ def backward(m, kind, d_out, d_hn, d_cn):
     return dx, dh0, None
 
 
-class FixedSeed:
-    """Stands in for the layer's Generator so every forward draws the same dropout seed."""
-
-    def __init__(self, seed):
-        self.seed = seed
-
-    def integers(self, *args, **kw):
-        return self.seed
-
-
 def rel_err(a, b):
     return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
 
@@ -100,6 +92,8 @@ def test_finite_differences_layer_norm(cfg):
 
 
 def check_finite_differences(cfg, eps=1e-6, **extra):
+    """rnnc.testing.gradients (central differences of a random projection of out, h_n
+    and c_n, the dropout mask held fixed) for x, h0, c0 and every parameter."""
     kind, layers, bidir, bf, use_len, proj = cfg
     rng = np.random.default_rng(1)
     m = make_layer(kind, layers, bidir, bf, proj, np.float64, **extra)
@@ -107,36 +101,12 @@ def check_finite_differences(cfg, eps=1e-6, **extra):
         for name, p in m.named_parameters():
             if name.startswith("ln_"):
                 p.data += rng.uniform(-0.3, 0.3, p.shape)
-    if extra.get("dropout"):  # one fixed mask for every evaluation of the loss
-        seed = int(m._rng.integers(2 ** 63))
-        m._rng = FixedSeed(seed)
     x, h0, c0, lengths = make_inputs(m, kind, bf, use_len, np.float64, rng)
-    out, h_n, c_n = run(m, kind, x, h0, c0, lengths)
-    # loss = <out, wo> + <h_n, wh> (+ <c_n, wc>): random projections of every output
-    wo, wh = rng.standard_normal(out.shape), rng.standard_normal(h_n.shape)
-    wc = rng.standard_normal(c_n.shape) if c_n is not None else None
-
-    def loss():
-        o, hn, cn = run(m, kind, x, h0, c0, lengths)
-        m._saved = None
-        return np.sum(o * wo) + np.sum(hn * wh) + (np.sum(cn * wc) if cn is not None else 0.0)
-
-    m.zero_grad()
-    dx, dh0, dc0 = backward(m, kind, wo, wh, wc)
-    checks = [("x", x, dx), ("h0", h0, dh0)]
-    if kind == "lstm":
-        checks.append(("c0", c0, dc0))
-    checks += [(n, p.data, p.grad.copy()) for n, p in m.named_parameters()]
-    for name, arr, analytic in checks:
-        numeric = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + eps
-            lp = loss()
-            arr[idx] = old - eps
-            lm = loss()
-            arr[idx] = old
-            numeric[idx] = (lp - lm) / (2 * eps)
+    state = (h0, c0) if kind == "lstm" else h0
+    grads = testing.gradients(m, x, state, eps=eps, lengths=lengths)
+    names = ["x", "h0"] + (["c0"] if kind == "lstm" else []) + [n for n, _ in m.named_parameters()]
+    assert len(grads) == len(names)
+    for name, (analytic, numeric) in zip(names, grads.values()):
         assert rel_err(analytic, numeric) < 1e-6, f"{name}: rel err {rel_err(analytic, numeric):.2e}"
 
 
