@@ -19,14 +19,6 @@ void rnnc_tanh_f32(float *y, const float *x, int64_t n);
 void rnnc_sigmoid_f64(double *y, const double *x, int64_t n);
 void rnnc_tanh_f64(double *y, const double *x, int64_t n);
 
-/* The instances (cells/activations.inc, instantiated in cells/cells_*.c). */
-void rnnc_sigmoid_array_f32_portable(float *y, const float *x, int64_t n);
-void rnnc_sigmoid_array_f32_avx2(float *y, const float *x, int64_t n);
-void rnnc_sigmoid_array_f32_avx512(float *y, const float *x, int64_t n);
-void rnnc_tanh_array_f32_portable(float *y, const float *x, int64_t n);
-void rnnc_tanh_array_f32_avx2(float *y, const float *x, int64_t n);
-void rnnc_tanh_array_f32_avx512(float *y, const float *x, int64_t n);
-void rnnc_sigmoid_array_f64_portable(double *y, const double *x, int64_t n);
-void rnnc_tanh_array_f64_portable(double *y, const double *x, int64_t n);
+/* Kernels: cells/activations.inc; dispatch: cells/dispatch_f32.c, dispatch_f64.c. */
 
 #endif /* RNNC_ACTIVATIONS_H */

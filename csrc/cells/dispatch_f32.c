@@ -15,3 +15,8 @@
 #include "cells/kernels.inc"
 #endif
 #include "cells/dispatch.inc"
+
+/* activations.h: the fp32 array activations, also dispatched by ISA */
+#include "activations.h"
+void rnnc_sigmoid_f32(float *y, const float *x, int64_t n) { RNNC_ISA_DISPATCH(rnnc_get_isa(), sigmoid_array, y, x, n); }
+void rnnc_tanh_f32(float *y, const float *x, int64_t n) { RNNC_ISA_DISPATCH(rnnc_get_isa(), tanh_array, y, x, n); }

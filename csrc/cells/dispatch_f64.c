@@ -15,3 +15,9 @@
 #include "cells/kernels.inc"
 #endif
 #include "cells/dispatch.inc"
+
+/* activations.h: fp64 on every path is libm (the portable instance), correctly rounded
+ * to within an ulp or two */
+#include "activations.h"
+void rnnc_sigmoid_f64(double *y, const double *x, int64_t n) { rnnc_sigmoid_array_f64_portable(y, x, n); }
+void rnnc_tanh_f64(double *y, const double *x, int64_t n) { rnnc_tanh_array_f64_portable(y, x, n); }

@@ -13,7 +13,12 @@
  *   v_relu_grad(h, d)    d where h > 0, else 0 (NaN h -> 0)
  *   v_exp, v_sigmoid, v_tanh   (simd/math_f32.h)
  *   RNNC_VEC_TARGET      the target attribute for functions over this vocabulary
- * Append new operations at the end, in the same style, to every header that needs them.
+ * and, for the math header: v_lt, v_select, v_round, v_abs, v_copysign, v_scale2,
+ * v_recip.  Operations that are the same intrinsic on every x86 vocabulary are
+ * written once in vec_x86.inc, those common to one ISA's two dtypes in vec_avx512.inc
+ * / vec_avx2.inc, the portable ones in vec_scalar.inc (over RNNC_MM(op), the
+ * intrinsic of op for this ISA and dtype, e.g. _mm512_add_ps).  Append new operations
+ * at the end of the file that fits, in the same style.
  */
 #ifndef RNNC_VEC_H
 #define RNNC_VEC_H
@@ -26,6 +31,8 @@
 
 #define RNNC_VEC_TARGET RNNC_TARGET_AVX512
 #define RNNC_VFN RNNC_INLINE RNNC_TARGET_AVX512
+#define RNNC_MM(op) _mm512_##op##_ps
+#define RNNC_MMK(op) _mm512_##op##_ps_mask
 #define VL 16
 
 typedef float real;
@@ -34,33 +41,11 @@ typedef __mmask16 vmask;
 typedef __mmask16 vbool; /* a lane-wise comparison */
 
 RNNC_VFN vmask v_mask_for(int64_t k) { return k >= 16 ? (vmask)0xFFFF : (vmask)((1u << k) - 1); }
-RNNC_VFN vreal v_load(vmask m, const real *p) { return _mm512_maskz_loadu_ps(m, p); }
-RNNC_VFN void v_store(vmask m, real *p, vreal v) { _mm512_mask_storeu_ps(p, m, v); }
-RNNC_VFN vreal v_set1(real c) { return _mm512_set1_ps(c); }
-RNNC_VFN vreal v_zero(void) { return _mm512_setzero_ps(); }
-RNNC_VFN vreal v_add(vreal a, vreal b) { return _mm512_add_ps(a, b); }
-RNNC_VFN vreal v_sub(vreal a, vreal b) { return _mm512_sub_ps(a, b); }
-RNNC_VFN vreal v_mul(vreal a, vreal b) { return _mm512_mul_ps(a, b); }
-RNNC_VFN vreal v_div(vreal a, vreal b) { return _mm512_div_ps(a, b); }
-/* max/min return the second operand when either is NaN */
-RNNC_VFN vreal v_max(vreal a, vreal b) { return _mm512_max_ps(a, b); }
-RNNC_VFN vreal v_min(vreal a, vreal b) { return _mm512_min_ps(a, b); }
-RNNC_VFN vreal v_fmadd(vreal a, vreal b, vreal c) { return _mm512_fmadd_ps(a, b, c); }
-RNNC_VFN vreal v_fnmadd(vreal a, vreal b, vreal c) { return _mm512_fnmadd_ps(a, b, c); }
-RNNC_VFN vreal v_relu(vreal a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
-RNNC_VFN vreal v_relu_grad(vreal h, vreal d)
-{
-    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(h, _mm512_setzero_ps(), _CMP_GT_OQ), d);
-}
 
-/* ---- for the math header: lane tests and bit operations */
-RNNC_VFN vbool v_lt(vreal a, vreal b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-RNNC_VFN vreal v_select(vbool take_a, vreal a, vreal b) { return _mm512_mask_blend_ps(take_a, b, a); }
-RNNC_VFN vreal v_round(vreal x) /* to nearest integer */
-{
-    return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
-/* AVX-512F has no float and/andnot: sign operations go through the integer forms */
+#include "simd/vec_x86.inc"
+#include "simd/vec_avx512.inc"
+
+/* AVX-512F has no float and/andnot: the sign operations go through the integer forms */
 RNNC_VFN vreal v_abs(vreal x)
 {
     return _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_set1_epi32((int)0x80000000u),
@@ -72,8 +57,6 @@ RNNC_VFN vreal v_copysign(vreal mag, vreal sgn) /* |mag| with the sign of sgn */
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(sign_bit, _mm512_castps_si512(mag)),
                                                _mm512_and_si512(sign_bit, _mm512_castps_si512(sgn))));
 }
-/* e * 2^n for integral n (the exp range reduction) */
-RNNC_VFN vreal v_scale2(vreal e, vreal n) { return _mm512_scalef_ps(e, n); }
 /* 1 / d to full single precision: rcp14 and one Newton step */
 RNNC_VFN vreal v_recip(vreal d)
 {

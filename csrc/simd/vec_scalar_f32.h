@@ -13,6 +13,7 @@
 
 #define RNNC_VEC_TARGET
 #define RNNC_VFN RNNC_INLINE
+#define RNNC_LIBM(fn) fn##f
 #define VL 1
 
 typedef float real;
@@ -20,21 +21,6 @@ typedef float vreal;
 typedef int vmask; /* one lane: always full */
 typedef int vbool;
 
-RNNC_VFN vmask v_mask_for(int64_t k) { return 1; }
-RNNC_VFN vreal v_load(vmask m, const real *p) { return *p; }
-RNNC_VFN void v_store(vmask m, real *p, vreal v) { *p = v; }
-RNNC_VFN vreal v_set1(real c) { return c; }
-RNNC_VFN vreal v_zero(void) { return 0; }
-RNNC_VFN vreal v_add(vreal a, vreal b) { return a + b; }
-RNNC_VFN vreal v_sub(vreal a, vreal b) { return a - b; }
-RNNC_VFN vreal v_mul(vreal a, vreal b) { return a * b; }
-RNNC_VFN vreal v_div(vreal a, vreal b) { return a / b; }
-/* a*b + c in two roundings: the portable path assumes no FMA instruction */
-RNNC_VFN vreal v_fmadd(vreal a, vreal b, vreal c) { return a * b + c; }
-RNNC_VFN vreal v_relu(vreal a) { return a > 0 ? a : (real)0; }
-RNNC_VFN vreal v_relu_grad(vreal h, vreal d) { return h > 0 ? d : (real)0; }
-RNNC_VFN vreal v_exp(vreal x) { return expf(x); }
-RNNC_VFN vreal v_sigmoid(vreal x) { return 1.0f / (1.0f + expf(-x)); }
-RNNC_VFN vreal v_tanh(vreal x) { return tanhf(x); }
+#include "simd/vec_scalar.inc"
 
 #endif /* RNNC_VEC_H */
