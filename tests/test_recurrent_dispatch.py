@@ -2,7 +2,7 @@
 
 Without layer norm and projection, every layer and direction runs its time loop in one
 parallel region: each thread owns a slice of hidden units (all gates of them), packs
-its rows of W_hh once (or, for a few short steps, reads them in place), and applies the vectorised gate math (rnn_units.c) to its tile
+its rows of W_hh once (or, for a few short steps, reads them in place), and applies the vectorised gate math (csrc/cells/) to its tile
 of h_prev @ W_hh^T; backward mirrors it.  These tests check that this gives the NumPy
 twin's numbers (float64) to fp32 rounding on every ISA path ('portable', 'avx2',
 'avx512' where the CPU has them) and for 1, 2 and 3 threads, with variable lengths

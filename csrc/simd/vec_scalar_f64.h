@@ -1,0 +1,26 @@
+/*
+ * simd/vec_scalar_f64.h -- the vector vocabulary for double on the portable path: one
+ * lane, plain C and libm (the compiler may still vectorise loops over it).
+ * The names and their meaning: simd/vec_avx512_f32.h.
+ */
+#ifndef RNNC_VEC_H
+#define RNNC_VEC_H
+#define RNNC_VEC_SCALAR_F64 1
+
+#include <math.h>
+
+#include "simd.h"
+
+#define RNNC_VEC_TARGET
+#define RNNC_VFN RNNC_INLINE
+#define RNNC_LIBM(fn) fn
+#define VL 1
+
+typedef double real;
+typedef double vreal;
+typedef int vmask; /* one lane: always full */
+typedef int vbool;
+
+#include "simd/vec_scalar.inc"
+
+#endif /* RNNC_VEC_H */
