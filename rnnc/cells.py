@@ -105,7 +105,7 @@ class RNNCellBase(Module):
         else:
             grads = F.rnn_backward(saved, None, ds[0])
         for name, p in self.named_parameters():
-            p.grad += grads[name + "_l0"]  # accumulate over steps until zero_grad()
+            p.accumulate(grads[name + "_l0"])  # until zero_grad(); frozen: skipped
         dx = grads["x"][0]
         dst = [grads["h0"][0]] + ([grads["c0"][0]] if self.mode == "lstm" else [])
         if unbatched:

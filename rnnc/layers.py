@@ -134,8 +134,9 @@ class Linear(Module):
         x, self._x = self._x, None
         _check_same_shape(self, "d_out", d_out, x.shape[:-1] + (self.out_features,), self.dtype)
         d2 = d_out.reshape(-1, self.out_features)  # (N, out) with N = prod(...)
-        self.weight.grad += d2.T @ x.reshape(-1, self.in_features)  # dW = dY^T X
-        if self.bias is not None:
+        if self.weight.requires_grad:  # frozen parameters: not even computed
+            self.weight.grad += d2.T @ x.reshape(-1, self.in_features)  # dW = dY^T X
+        if self.bias is not None and self.bias.requires_grad:
             self.bias.grad += d2.sum(axis=0)  # db = sum over every leading axis
         return d_out @ self.weight.data  # dX = dY W
 
@@ -206,7 +207,8 @@ class Embedding(Module):
         if self.padding_idx is not None:
             keep = flat_ids != self.padding_idx  # the padding row gets no gradient
             flat_ids, d2 = flat_ids[keep], d2[keep]
-        np.add.at(self.weight.grad, flat_ids, d2)  # scatter-add: repeated ids accumulate
+        if self.weight.requires_grad:
+            np.add.at(self.weight.grad, flat_ids, d2)  # scatter-add: repeated ids accumulate
         return None
 
     def extra_repr(self) -> str:

@@ -41,15 +41,27 @@ class Parameter:
     """A trainable array and its gradient (same shape and dtype).
 
     ``data`` and ``grad`` are plain NumPy arrays; optimizers update ``data`` in place.
+    ``requires_grad = False`` freezes the parameter, as in torch: backward leaves its
+    ``grad`` untouched (it stays zero) and optimizers skip it.
     """
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("data", "grad", "requires_grad")
 
-    def __init__(self, data: np.ndarray):
+    def __init__(self, data: np.ndarray, requires_grad: bool = True):
         data = np.asarray(data)
         as_float_dtype(data.dtype)
         self.data = np.require(data, requirements="C")  # keeps 0-d arrays 0-d
         self.grad = np.zeros_like(self.data)
+        self.requires_grad = bool(requires_grad)
+
+    def accumulate(self, g) -> None:
+        """grad += g, unless the parameter is frozen (what every backward calls)."""
+        if self.requires_grad:
+            self.grad += g
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Parameter":
+        self.requires_grad = bool(requires_grad)
+        return self
 
     @property
     def shape(self):
@@ -63,7 +75,8 @@ class Parameter:
         self.grad[...] = 0
 
     def __repr__(self) -> str:
-        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+        frozen = "" if self.requires_grad else ", requires_grad=False"
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}{frozen})"
 
 
 class Module:

@@ -220,8 +220,9 @@ class LayerNorm(Module):
             raise RuntimeError("LayerNorm.backward() needs a forward() in training mode first")
         dx, _, _ = layer_norm_backward(
             self._saved, d_out,
-            dweight=None if self.weight is None else self.weight.grad,
-            dbias=None if self.bias is None else self.bias.grad)
+            dweight=None if self.weight is None or not self.weight.requires_grad
+            else self.weight.grad,
+            dbias=None if self.bias is None or not self.bias.requires_grad else self.bias.grad)
         return dx
 
     def extra_repr(self) -> str:

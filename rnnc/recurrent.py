@@ -226,7 +226,7 @@ class RNNBase(Module):
             grads = F.rnn_backward(saved, d_out, fixed[0])
         self._saved = None
         for name, p in self.named_parameters():
-            p.grad += grads[name]  # gradients accumulate until zero_grad()
+            p.accumulate(grads[name])  # until zero_grad(); a frozen parameter: skipped
         dx = self._from_time_major(grads["x"], unbatched)
         dstates = [grads["h0"]] + ([grads["c0"]] if self.mode == "lstm" else [])
         if unbatched:
