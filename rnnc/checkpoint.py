@@ -233,13 +233,21 @@ def save(path, model=None, optimizer=None, extra=None, *, compress: bool = False
     members = {f"a{i}": a for i, a in enumerate(enc.arrays)}
     members[_HEADER] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
 
+    return atomic_write(path, lambda f: _write_npz(f, members, compress))
+
+
+def atomic_write(path, write) -> str:
+    """Call write(f) on a temporary file beside `path` (opened "w+b"), fsync it, move it
+    over `path` with os.replace and fsync the directory; on failure remove it and leave
+    any previous file untouched.  The file gets 0666 less the umask.  Returns the path."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; match open()'s files
         with os.fdopen(fd, "w+b") as f:
-            _write_npz(f, members, compress)
+            write(f)
             f.flush()
             os.fsync(f.fileno())  # the data is on disk before the rename
         os.replace(tmp, path)      # atomic: readers see the old file or the new one

@@ -140,6 +140,10 @@ class Linear(Module):
             self.bias.grad += d2.sum(axis=0)  # db = sum over every leading axis
         return d_out @ self.weight.data  # dX = dY W
 
+    def get_config(self) -> dict:
+        return dict(in_features=self.in_features, out_features=self.out_features,
+                    bias=self.bias is not None, dtype=self.dtype.name)
+
     def extra_repr(self) -> str:
         s = f"in_features={self.in_features}, out_features={self.out_features}"
         if self.bias is None:
@@ -211,6 +215,10 @@ class Embedding(Module):
             np.add.at(self.weight.grad, flat_ids, d2)  # scatter-add: repeated ids accumulate
         return None
 
+    def get_config(self) -> dict:
+        return dict(num_embeddings=self.num_embeddings, embedding_dim=self.embedding_dim,
+                    padding_idx=self.padding_idx, dtype=self.dtype.name)
+
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
@@ -255,6 +263,9 @@ class Dropout(Module):
                              f"got {getattr(d_out, 'shape', None)}")
         return d_out if self.mask is None else d_out * self.mask  # same mask as forward
 
+    def get_config(self) -> dict:
+        return dict(p=self.p)
+
     def extra_repr(self) -> str:
         return f"p={self.p}"
 
@@ -265,6 +276,9 @@ class _Elementwise(Module):
     def __init__(self):
         super().__init__()
         self._y = None
+
+    def get_config(self) -> dict:
+        return {}
 
     def _f(self, x):
         raise NotImplementedError
@@ -363,6 +377,9 @@ class _SequenceReduce(Module):
         _check_same_shape(self, "d_out", d_out, (B, F), dtype)  # the (B, F) output's gradient
         return saved
 
+    def get_config(self) -> dict:
+        return dict(batch_first=self.batch_first)
+
     def extra_repr(self) -> str:
         return "" if self.batch_first is None else f"batch_first={self.batch_first}"
 
@@ -374,12 +391,25 @@ class LastStep(_SequenceReduce):
     bidirectional=True is for the output of a bidirectional layer (F = 2R, forward half
     first): the forward half is taken at the last valid step and the reverse half at
     step 0, where the reverse direction has read the whole sequence.  A sample with
-    length 0 gives zeros.
+    length 0 gives zeros.  bidirectional=None (the default) follows the recurrent layer
+    before it inside a Sequential (through Dropout and activations), and is False when
+    used alone; inside a Sequential, bidirectional=False right after a bidirectional
+    layer is refused (its reverse half would have read only the last step).
     """
 
-    def __init__(self, batch_first: bool | None = None, bidirectional: bool = False):
+    def __init__(self, batch_first: bool | None = None, bidirectional: bool | None = None):
         super().__init__(batch_first)
-        self.bidirectional = bool(bidirectional)
+        if bidirectional is not None and not isinstance(bidirectional, (bool, np.bool_)):
+            raise TypeError(f"LastStep: bidirectional must be True, False or None, got "
+                            f"{bidirectional!r}")
+        self._bidirectional = None if bidirectional is None else bool(bidirectional)
+        self._inferred_bidirectional = None  # set by Sequential from the preceding layer
+
+    @property
+    def bidirectional(self) -> bool:
+        if self._bidirectional is not None:
+            return self._bidirectional
+        return bool(self._inferred_bidirectional)
 
     def forward(self, x: np.ndarray, lengths=None) -> np.ndarray:
         xb = self._btf(x)  # (B, T, F)
@@ -417,6 +447,9 @@ class LastStep(_SequenceReduce):
         else:
             dx[rows, t_fwd[valid]] = d_out[valid]
         return self._to_layout(dx)
+
+    def get_config(self) -> dict:
+        return dict(batch_first=self.batch_first, bidirectional=self._bidirectional)
 
     def extra_repr(self) -> str:
         parts = [super().extra_repr(), "bidirectional=True" if self.bidirectional else ""]
@@ -519,12 +552,26 @@ class Sequential(Module):
 
     def _link_layouts(self) -> None:
         """Give adapters with batch_first=None the layout of the preceding recurrent layer,
-        and reject an explicit layout that contradicts it."""
+        and LastStep with bidirectional=None its direction count; reject an explicit
+        setting that contradicts them."""
         current = None
+        bidi = None   # the last recurrent layer's bidirectional, while only elementwise since
         for i, m in enumerate(self._modules.values()):
+            if isinstance(m, LastStep):
+                if m._bidirectional is None:
+                    m._inferred_bidirectional = bidi
+                elif bidi and not m._bidirectional:
+                    raise ValueError(
+                        f"Sequential: module {i} (LastStep) has bidirectional=False but the "
+                        f"recurrent layer before it is bidirectional: its reverse half would "
+                        f"be read at the last step, after one token; leave bidirectional "
+                        f"unset (or True) to read the reverse half at step 0")
             if _is_recurrent(m):
                 current = getattr(m, "batch_first", None)
-            elif isinstance(m, _SequenceReduce):
+                bidi = getattr(m, "bidirectional", None)
+            elif not isinstance(m, (Dropout, _Elementwise)):
+                bidi = None   # e.g. a Linear mixes the two halves
+            if isinstance(m, _SequenceReduce):
                 if m.batch_first is None:
                     m._inferred_batch_first = current
                 elif current is not None and m.batch_first != current:
@@ -588,6 +635,13 @@ class Sequential(Module):
             else:
                 d = res
         return (d, d_states0) if return_state_grad else d
+
+    def get_config(self) -> dict:
+        return dict(modules=list(self))
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Sequential":
+        return cls(*config["modules"])
 
     def extra_repr(self) -> str:
         return ""

@@ -161,11 +161,26 @@ class Module:
         return np.dtype(np.float32)
 
     def to(self, dtype) -> "Module":
-        """Cast every parameter (and its gradient) to float32 or float64, in place."""
-        dt = as_float_dtype(dtype)
+        """Cast every parameter (and its gradient) to float32 or float64, in place.
+        `dtype`: np.float32 / np.float64, their names, or torch.float32 / torch.float64."""
+        dt = as_float_dtype(str(dtype).replace("torch.", "") if "torch" in str(dtype) else dtype)
         for p in self.parameters():
             p.data = np.require(p.data.astype(dt), requirements="C")
             p.grad = np.require(p.grad.astype(dt), requirements="C")
+        return self
+
+    def double(self) -> "Module":
+        """Cast to float64 in place (torch's Module.double())."""
+        return self.to(np.float64)
+
+    def float(self) -> "Module":
+        """Cast to float32 in place (torch's Module.float())."""
+        return self.to(np.float32)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze every parameter, as torch's Module.requires_grad_."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
         return self
 
     # -- state ------------------------------------------------------------------
@@ -218,6 +233,46 @@ class Module:
         from rnnc import checkpoint
         checkpoint.load_into(path, self, optimizer, strict=strict)
         return self
+
+    def save_weights(self, path) -> str:
+        """Write the parameters to `path`: a ``.safetensors`` path gives the safetensors
+        format with torch's names (torch.nn.LSTM(...).load_state_dict(
+        safetensors.torch.load_file(path)) reads it); any other path an rnnc checkpoint."""
+        from rnnc import serialization
+        return serialization.save_weights(self, path)
+
+    def load_weights(self, path, strict: bool = True) -> "Module":
+        """Load parameters written by save_weights (or by torch: safetensors.torch.save_file
+        of a torch module's state_dict()), keys and shapes checked first."""
+        from rnnc import serialization
+        serialization.load_weights(self, path, strict=strict)
+        return self
+
+    # -- architecture -------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The keyword arguments that rebuild this module with ``type(self)(**config)``
+        (weights travel apart): what rnnc.save stores.  Every rnnc layer defines it; a
+        user Module whose __init__ takes arguments must define it too (JSON-like values,
+        NumPy arrays or Modules) and be decorated with @rnnc.register_module."""
+        import inspect
+        required = [p.name for p in inspect.signature(type(self).__init__).parameters.values()
+                    if p.default is p.empty and p.name != "self"
+                    and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if required:
+            raise TypeError(f"{type(self).__name__} has no get_config(): define get_config() "
+                            f"returning its __init__ arguments ({', '.join(required)}) so that "
+                            f"rnnc.save can store it")
+        return {}
+
+    def summary(self, input_shape=None, print_fn=print) -> str:
+        """A Keras-style table of the layers, their output shapes (when `input_shape` is
+        given: a zero input of that shape is run through the model in eval mode) and
+        parameter counts; printed with print_fn (None: only returned)."""
+        from rnnc import serialization
+        text = serialization.summary(self, input_shape)
+        if print_fn is not None:
+            print_fn(text)
+        return text
 
     # -- calling ----------------------------------------------------------------
     def forward(self, *args, **kwargs):

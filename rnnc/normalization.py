@@ -225,6 +225,12 @@ class LayerNorm(Module):
             dbias=None if self.bias is None or not self.bias.requires_grad else self.bias.grad)
         return dx
 
+    def get_config(self) -> dict:
+        return dict(normalized_shape=list(self.normalized_shape), eps=self.eps,
+                    elementwise_affine=self.elementwise_affine,
+                    bias=self.bias is not None or not self.elementwise_affine,
+                    dtype=self.dtype.name)
+
     def extra_repr(self) -> str:
         shape = self.normalized_shape
         s = f"{shape if len(shape) > 1 else shape[0]}, eps={self.eps:g}, " \

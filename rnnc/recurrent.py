@@ -20,6 +20,7 @@ h_n and c_n are (L*D, B, R) and (L*D, B, H), layer-major then direction.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -56,6 +57,11 @@ class RNNBase(Module):
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
         if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        if dropout and num_layers == 1:   # torch warns too: the last layer gets no dropout
+            warnings.warn(f"dropout={dropout} has no effect with num_layers=1: dropout is "
+                          "applied to the outputs of every layer but the last, so it needs "
+                          "num_layers > 1 (or use an rnnc.Dropout layer after this one)",
+                          UserWarning, stacklevel=3)
         if proj_size and mode != "lstm":
             raise ValueError("proj_size is only supported by LSTM")
         if proj_size >= hidden_size:
@@ -97,6 +103,19 @@ class RNNBase(Module):
                 for name, shape in shapes:
                     self.register_parameter(name, Parameter(np.zeros(shape, dt)))
         self.reset_parameters(init, forget_bias)
+
+    def get_config(self) -> dict:
+        """The constructor's arguments (what rnnc.save stores; weights travel apart)."""
+        cfg = dict(input_size=self.input_size, hidden_size=self.hidden_size,
+                   num_layers=self.num_layers, bias=self.bias, batch_first=self.batch_first,
+                   dropout=self.dropout, bidirectional=self.bidirectional, dtype=self.dtype.name)
+        if self.mode == "lstm":
+            cfg["proj_size"] = self.proj_size
+        if self.mode in ("lstm", "gru"):
+            cfg["layer_norm"] = self.layer_norm
+        if self.mode.startswith("rnn_"):
+            cfg["nonlinearity"] = self.mode[4:]
+        return cfg
 
     # -- initialisation -------------------------------------------------------------
     def reset_parameters(self, init: str = "uniform", forget_bias: float | None = None) -> None:
