@@ -38,10 +38,9 @@ def _check_float_input(layer, name: str, x, dtype: np.dtype) -> np.ndarray:
         raise TypeError(f"{type(layer).__name__}: {name} must be a numpy.ndarray, "
                         f"got {type(x).__name__}")
     if x.dtype != dtype:
+        from rnnc.recurrent import dtype_advice
         raise TypeError(f"{type(layer).__name__}: {name} has dtype {x.dtype} but the layer works "
-                        f"in {dtype}; cast the input or call .to({x.dtype.name})"
-                        if x.dtype.kind == "f" else
-                        f"{type(layer).__name__}: {name} must be a {dtype} array, got dtype {x.dtype}")
+                        f"in {dtype}; {dtype_advice(x.dtype, dtype)}")
     return x
 
 
@@ -339,6 +338,10 @@ class _SequenceReduce(Module):
 
     batch_first=None means "like the recurrent layer before me" inside a Sequential,
     and time-major (torch's default) when used alone.
+
+    The padding contract, the same in every rnnc layer: with ``lengths``, the steps
+    t >= lengths[b] are never read, so any value there (NaN and inf included) is
+    ignored; the recurrent layers refuse NaN or inf at a valid step, naming its index.
     """
 
     def __init__(self, batch_first: bool | None = None):
@@ -514,6 +517,28 @@ class MaxPool(_SequenceReduce):
 
 
 # -- Sequential -----------------------------------------------------------------------
+class _naming_child:
+    """Prefix a child's ValueError / TypeError / IndexError with where it sits in the
+    Sequential, e.g. "Sequential[2] LSTM(4, 8): ..." (same exception type, chained)."""
+
+    def __init__(self, seq, i, m, what=""):
+        self.seq, self.i, self.m, self.what = seq, i, m, what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind not in (ValueError, TypeError, IndexError) or len(exc.args) != 1 \
+                or not isinstance(exc.args[0], str):
+            return False
+        m = self.m
+        label = f"{type(self.seq).__name__}[{self.i}] {type(m).__name__}({m.extra_repr()})"
+        msg = exc.args[0]
+        if msg.startswith(type(m).__name__):   # drop the child's own "LSTM: " / "LSTM(4, 8): "
+            msg = msg.split(": ", 1)[-1] if ": " in msg else msg
+        raise kind(f"{label}{self.what}: {msg}") from exc
+
+
 class Sequential(Module):
     """A chain of modules, as torch.nn.Sequential (parameters "0.weight", "1.bias", ...).
 
@@ -601,11 +626,12 @@ class Sequential(Module):
         states_out = []
         for i, m in enumerate(mods):
             kw = {"lengths": lengths} if lengths is not None and _accepts_lengths(m) else {}
-            if _is_recurrent(m):
-                s = None if state is None else state[i]
-                res = m(x, s, **kw)
-            else:
-                res = m(x, **kw)
+            with _naming_child(self, i, m):
+                if _is_recurrent(m):
+                    s = None if state is None else state[i]
+                    res = m(x, s, **kw)
+                else:
+                    res = m(x, **kw)
             if isinstance(res, tuple):
                 x, extra = res[0], (res[1] if len(res) > 1 else None)
             else:
@@ -625,10 +651,11 @@ class Sequential(Module):
             if d is None:
                 raise RuntimeError(f"Sequential.backward: module {i} ({type(m).__name__}) needs "
                                    f"an output gradient but module {i + 1} returned None")
-            if _is_recurrent(m):
-                res = m.backward(d, None if d_state is None else d_state[i])
-            else:
-                res = m.backward(d)
+            with _naming_child(self, i, m, ".backward"):
+                if _is_recurrent(m):
+                    res = m.backward(d, None if d_state is None else d_state[i])
+                else:
+                    res = m.backward(d)
             if isinstance(res, tuple):
                 d = res[0]
                 d_states0[i] = res[1] if len(res) > 1 else None

@@ -205,8 +205,9 @@ class LayerNorm(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x (..., *normalized_shape) -> same shape."""
         if isinstance(x, np.ndarray) and x.dtype.newbyteorder("=") != self.dtype:
+            from rnnc.recurrent import dtype_advice
             raise TypeError(f"LayerNorm: input must have dtype {self.dtype} like the layer, got "
-                            f"{x.dtype} (no implicit casts; use .to({x.dtype}) or x.astype())")
+                            f"{x.dtype} (no implicit casts; {dtype_advice(x.dtype, self.dtype)})")
         w = None if self.weight is None else self.weight.data
         b = None if self.bias is None else self.bias.data
         out, saved = layer_norm(x, w, b, self.eps, normalized_shape=self.normalized_shape,
