@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-from rnnc.module import Module, Parameter, as_float_dtype
+from rnnc.module import Module, Parameter, as_float_dtype, as_input_array
 
 __all__ = ["Linear", "Embedding", "Dropout", "ReLU", "Tanh", "Sigmoid", "Sequential",
            "LastStep", "MeanPool", "MaxPool"]
@@ -118,6 +118,7 @@ class Linear(Module):
         self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_input_array(x, "Linear", "input", self.dtype)
         _check_float_input(self, "input", x, self.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: input must have shape (..., {self.in_features}), got {x.shape}")
@@ -185,7 +186,7 @@ class Embedding(Module):
         self._ids = None
 
     def _check_ids(self, ids) -> np.ndarray:
-        arr = np.asarray(ids)
+        arr = as_input_array(ids, "Embedding", "input")
         if arr.dtype.kind not in "iu":
             raise TypeError(f"Embedding: input must be an array of integer ids, got dtype {arr.dtype}"
                             + (" (convert token ids with .astype(np.int64))" if arr.dtype.kind == "f" else ""))
@@ -361,7 +362,8 @@ class _SequenceReduce(Module):
 
     def _btf(self, x) -> np.ndarray:
         """Validate x and return it as a (B, T, F) view."""
-        if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        x = as_input_array(x, type(self).__name__)
+        if x.dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}: input must be a float numpy.ndarray, got "
                             f"{getattr(x, 'dtype', type(x).__name__)}")
         if x.ndim != 3:
@@ -424,7 +426,7 @@ class LastStep(_SequenceReduce):
         last = np.full(B, T - 1, np.int64) if lengths is None else lengths - 1  # -1 for empty samples
         valid = last >= 0
         rows = np.arange(B)[valid]  # empty samples (and T == 0) read nothing: zeros
-        out = np.zeros((B, F), x.dtype)
+        out = np.zeros((B, F), xb.dtype)
         t_fwd = np.maximum(last, 0)
         if rows.size == 0:
             pass
@@ -434,7 +436,7 @@ class LastStep(_SequenceReduce):
             out[rows, half:] = xb[rows, 0, half:]             # reverse direction: step 0
         else:
             out[rows] = xb[rows, t_fwd[valid]]
-        self._saved = (xb.shape, x.dtype, (t_fwd, valid)) if self.training else None
+        self._saved = (xb.shape, xb.dtype, (t_fwd, valid)) if self.training else None
         return out
 
     def backward(self, d_out: np.ndarray) -> np.ndarray:
@@ -468,16 +470,16 @@ class MeanPool(_SequenceReduce):
         B, T, F = xb.shape
         lengths = _check_lengths(self, lengths, B, T)
         if lengths is None:
-            mask = np.ones((B, T), x.dtype)
+            mask = np.ones((B, T), xb.dtype)
             counts = np.full(B, T, np.int64)
         else:
-            mask = (np.arange(T)[None, :] < lengths[:, None]).astype(x.dtype)  # (B, T) valid steps
+            mask = (np.arange(T)[None, :] < lengths[:, None]).astype(xb.dtype)  # (B, T) valid steps
             counts = lengths
-        inv = (1.0 / np.maximum(counts, 1)).astype(x.dtype)  # (B,)
+        inv = (1.0 / np.maximum(counts, 1)).astype(xb.dtype)  # (B,)
         if lengths is not None:  # padded steps are ignored, even NaN/inf (0 * NaN is NaN)
             xb = np.where(mask[:, :, None] > 0, xb, 0)
         out = np.einsum("btf,bt->bf", xb, mask) * inv[:, None]
-        self._saved = (xb.shape, x.dtype, mask * inv[:, None]) if self.training else None
+        self._saved = (xb.shape, xb.dtype, mask * inv[:, None]) if self.training else None
         return out
 
     def backward(self, d_out: np.ndarray) -> np.ndarray:
@@ -499,13 +501,13 @@ class MaxPool(_SequenceReduce):
             xb = np.where(pad[:, :, None], -np.inf, xb)
         if T == 0:
             arg = np.zeros((B, F), np.int64)
-            out = np.zeros((B, F), x.dtype)
+            out = np.zeros((B, F), xb.dtype)
         else:
             arg = np.argmax(xb, axis=1)  # (B, F) first step of the max
             out = np.take_along_axis(xb, arg[:, None, :], axis=1)[:, 0, :]
         valid = np.ones(B, bool) if lengths is None else lengths > 0
-        out = np.where(valid[:, None], out, 0.0).astype(x.dtype)
-        self._saved = ((B, T, F), x.dtype, (arg, valid)) if self.training else None
+        out = np.where(valid[:, None], out, 0.0).astype(xb.dtype)
+        self._saved = ((B, T, F), xb.dtype, (arg, valid)) if self.training else None
         return out
 
     def backward(self, d_out: np.ndarray) -> np.ndarray:

@@ -37,6 +37,37 @@ def as_float(v, what: str) -> float:
                          f"got a larger {type(v).__name__}") from None
 
 
+def as_input_array(x, who: str, name: str = "input", dtype=None):
+    """x as a NumPy array, without copying where NumPy can avoid it: arrays pass through;
+    objects NumPy reads (``__array__``, DLPack: CPU torch tensors, JAX/CuPy host arrays)
+    are wrapped; lists and tuples are converted (to `dtype` when given), and a ragged
+    one is a ValueError.  Anything else is a TypeError naming `who` and `name`."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (list, tuple)):
+        try:
+            return np.array(x, dtype=dtype)
+        except ValueError as exc:
+            if "inhomogeneous" in str(exc) or "sequence" in str(exc):
+                raise ValueError(f"{who}: {name} is a ragged {type(x).__name__} (its rows have "
+                                 f"different lengths); pad it first, e.g. with "
+                                 f"rnnc.pad_sequences, which also returns the lengths") from None
+            raise
+    if hasattr(x, "detach") and getattr(x, "requires_grad", False):
+        raise TypeError(f"{who}: {name} is a torch tensor that requires grad; pass "
+                        f"x.detach() (rnnc computes its own gradients)")
+    if hasattr(x, "__dlpack__") or hasattr(x, "__array__"):
+        try:
+            return np.from_dlpack(x) if hasattr(x, "__dlpack__") else np.asarray(x)
+        except (TypeError, RuntimeError, BufferError, ValueError):
+            if hasattr(x, "__array__"):
+                return np.asarray(x)
+            raise TypeError(f"{who}: {name} of type {type(x).__name__} cannot be read as a "
+                            f"NumPy array on the CPU (move it to the CPU first)") from None
+    raise TypeError(f"{who}: {name} must be a numpy.ndarray or an array-like NumPy can read "
+                    f"(a list, a CPU torch tensor, ...), got {type(x).__name__}")
+
+
 class Parameter:
     """A trainable array and its gradient (same shape and dtype).
 

@@ -30,7 +30,7 @@ import numpy as np
 from rnnc import _C
 from rnnc import functional as F
 from rnnc.init import orthogonal_, xavier_uniform_
-from rnnc.module import Module, Parameter, as_float_dtype
+from rnnc.module import Module, Parameter, as_float_dtype, as_input_array
 
 _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
@@ -238,6 +238,9 @@ class RNNBase(Module):
 
     def _run(self, x, states, lengths):
         """Shared forward: returns (output, final states tuple)."""
+        x = as_input_array(x, type(self).__name__, "input", self.dtype)
+        states = [(n, None if s is None else as_input_array(s, type(self).__name__, n, self.dtype))
+                  for n, s in states]
         xt, unbatched = self._to_time_major(x, "input")
         self._check_features(x)
         time_axis = 1 if self.batch_first and x.ndim == 3 else 0
