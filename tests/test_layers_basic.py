@@ -134,7 +134,7 @@ def test_linear_bad_input():
         m(np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"\(\.\.\., 4\)"):
         m(np.zeros((2, 5), np.float32))
-    assert m([[0.0] * 4]).shape == (1, 3)        # lists are converted (issue 17)
+    assert Linear(4, 3)([[0.0] * 4]).shape == (1, 3)   # lists are converted (issue 17)
     with pytest.raises(TypeError, match="numpy.ndarray or an array-like"):
         m({"x": 1})
     with pytest.raises(RuntimeError, match="training mode"):
