@@ -1177,8 +1177,9 @@ static int check_range(const char *func, const char *name, double v, double lo, 
                        int hi_open)
 {
     if (v >= lo && (hi_open ? v < hi : v <= hi)) return 0;
-    PyErr_Format(PyExc_ValueError, "%s(): %s must be in [%g, %g%s, got %g", func, name, lo, hi,
-                 hi_open ? ")" : "]", v);
+    char buf[96]; /* PyErr_Format has no %g */
+    snprintf(buf, sizeof buf, "[%g, %g%s, got %g", lo, hi, hi_open ? ")" : "]", v);
+    PyErr_Format(PyExc_ValueError, "%s(): %s must be in %s", func, name, buf);
     return -1;
 }
 
@@ -1203,7 +1204,9 @@ static PyObject *py_sgd_step(PyObject *self, PyObject *args, PyObject *kw)
     if (check_range(F, "lr", lr, 0, INFINITY, 1) < 0) return NULL;
     if (check_range(F, "momentum", momentum, 0, INFINITY, 1) < 0) return NULL;
     if (!isfinite(dampening)) {
-        PyErr_Format(PyExc_ValueError, "%s(): dampening must be finite, got %g", F, dampening);
+        char buf[32]; /* PyErr_Format has no %g */
+        snprintf(buf, sizeof buf, "%g", dampening);
+        PyErr_Format(PyExc_ValueError, "%s(): dampening must be finite, got %s", F, buf);
         return NULL;
     }
     if (check_range(F, "weight_decay", wd, 0, INFINITY, 1) < 0) return NULL;
@@ -1295,6 +1298,100 @@ static PyObject *py_adam_step(PyObject *self, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 fail:
     Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(m); Py_XDECREF(v); Py_XDECREF(vmax);
+    return NULL;
+}
+
+/* rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr=1e-2, alpha=0.99,
+ *              eps=1e-8, weight_decay=0, momentum=0, centered=False)
+ *   param, square_avg (and grad_avg when centered, momentum_buffer when momentum > 0,
+ *   else None) are updated in place and share param's shape and dtype. */
+static PyObject *py_rmsprop_step(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"param", "grad", "square_avg", "grad_avg", "momentum_buffer", "lr",
+                             "alpha", "eps", "weight_decay", "momentum", "centered", NULL};
+    static const char *F = "rmsprop_step";
+    PyObject *po, *go, *so, *ao, *bo;
+    double lr = 1e-2, alpha = 0.99, eps = 1e-8, wd = 0, momentum = 0;
+    int centered = 0;
+    PyArrayObject *p = NULL, *g = NULL, *sq = NULL, *ga = NULL, *buf = NULL;
+    rnnc_dtype dt;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOO|dddddp", kwlist, &po, &go, &so, &ao, &bo,
+                                     &lr, &alpha, &eps, &wd, &momentum, &centered))
+        return NULL;
+    if (check_range(F, "lr", lr, 0, INFINITY, 1) < 0 ||
+        check_range(F, "alpha", alpha, 0, 1, 0) < 0 ||
+        check_range(F, "eps", eps, 0, INFINITY, 1) < 0 ||
+        check_range(F, "weight_decay", wd, 0, INFINITY, 1) < 0 ||
+        check_range(F, "momentum", momentum, 0, INFINITY, 1) < 0)
+        return NULL;
+    if (array_dtype(po, F, "param", &dt) < 0) return NULL;
+    int typenum = dtype_typenum(dt);
+    if (!(p = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) goto fail;
+    int nd = PyArray_NDIM(p);
+    const npy_intp *shape = PyArray_DIMS(p);
+    if (!(g = get_array(go, F, "grad", typenum, nd, shape, "like param"))) goto fail;
+    if (!(sq = get_inplace_array(so, F, "square_avg", typenum, nd, shape, "like param"))) goto fail;
+    if (centered && !(ga = get_inplace_array(ao, F, "grad_avg", typenum, nd, shape, "like param")))
+        goto fail;
+    if (momentum > 0 &&
+        !(buf = get_inplace_array(bo, F, "momentum_buffer", typenum, nd, shape, "like param")))
+        goto fail;
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_rmsprop_step(dt, PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(sq),
+                          data_or_null(ga), data_or_null(buf), PyArray_SIZE(p), lr, alpha, eps,
+                          wd, momentum, centered);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    Py_DECREF(p); Py_DECREF(g); Py_DECREF(sq); Py_XDECREF(ga); Py_XDECREF(buf);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(sq); Py_XDECREF(ga); Py_XDECREF(buf);
+    return NULL;
+}
+
+/* adagrad_step(param, grad, state_sum, step, lr=1e-2, lr_decay=0, eps=1e-10, weight_decay=0)
+ *   param and state_sum are updated in place and share param's shape and dtype; step >= 1
+ *   counts this step. */
+static PyObject *py_adagrad_step(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"param", "grad", "state_sum", "step", "lr", "lr_decay", "eps",
+                             "weight_decay", NULL};
+    static const char *F = "adagrad_step";
+    PyObject *po, *go, *so;
+    long long step;
+    double lr = 1e-2, lr_decay = 0, eps = 1e-10, wd = 0;
+    PyArrayObject *p = NULL, *g = NULL, *sum = NULL;
+    rnnc_dtype dt;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOL|dddd", kwlist, &po, &go, &so, &step, &lr,
+                                     &lr_decay, &eps, &wd))
+        return NULL;
+    if (step < 1) {
+        PyErr_Format(PyExc_ValueError, "%s(): step must be >= 1, got %lld", F, step);
+        return NULL;
+    }
+    if (check_range(F, "lr", lr, 0, INFINITY, 1) < 0 ||
+        check_range(F, "lr_decay", lr_decay, 0, INFINITY, 1) < 0 ||
+        check_range(F, "eps", eps, 0, INFINITY, 1) < 0 ||
+        check_range(F, "weight_decay", wd, 0, INFINITY, 1) < 0)
+        return NULL;
+    if (array_dtype(po, F, "param", &dt) < 0) return NULL;
+    int typenum = dtype_typenum(dt);
+    if (!(p = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) goto fail;
+    int nd = PyArray_NDIM(p);
+    const npy_intp *shape = PyArray_DIMS(p);
+    if (!(g = get_array(go, F, "grad", typenum, nd, shape, "like param"))) goto fail;
+    if (!(sum = get_inplace_array(so, F, "state_sum", typenum, nd, shape, "like param"))) goto fail;
+    rnnc_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = rnnc_adagrad_step(dt, PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(sum),
+                          PyArray_SIZE(p), step, lr, lr_decay, eps, wd);
+    Py_END_ALLOW_THREADS
+    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
+    Py_DECREF(p); Py_DECREF(g); Py_DECREF(sum);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(sum);
     return NULL;
 }
 
@@ -1673,6 +1770,10 @@ static PyMethodDef methods[] = {
      "sgd_step(param, grad, momentum_buffer, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, first=False)"},
     {"adam_step", (PyCFunction)(void (*)(void))py_adam_step, METH_VARARGS | METH_KEYWORDS,
      "adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0, decoupled=False, amsgrad=False)"},
+    {"rmsprop_step", (PyCFunction)(void (*)(void))py_rmsprop_step, METH_VARARGS | METH_KEYWORDS,
+     "rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)"},
+    {"adagrad_step", (PyCFunction)(void (*)(void))py_adagrad_step, METH_VARARGS | METH_KEYWORDS,
+     "adagrad_step(param, grad, state_sum, step, lr=1e-2, lr_decay=0, eps=1e-10, weight_decay=0)"},
     /* PERF_METHODS */
     {"gemm_raw", (PyCFunction)(void (*)(void))py_gemm_raw, METH_VARARGS | METH_KEYWORDS,
      "gemm_raw(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, mode=0, chunk=1): "

@@ -295,6 +295,25 @@ rnnc_status rnnc_adam_step(rnnc_dtype dt, void *param, const void *grad,
                            double beta2, double eps, double weight_decay,
                            int decoupled, int amsgrad);
 
+/* One fused RMSprop step over n elements, as torch.optim.RMSprop:
+ *   g = grad + weight_decay * param;  square_avg = alpha*square_avg + (1-alpha)*g*g
+ *   centered: grad_avg = lerp(grad_avg, g, 1-alpha); avg = sqrt(square_avg - grad_avg^2) + eps
+ *   else:     avg = sqrt(square_avg) + eps
+ *   momentum > 0: buf = momentum*buf + g/avg; param -= lr*buf;  else param -= lr*g/avg
+ * grad_avg [n] when centered, else NULL; momentum_buf [n] when momentum > 0, else NULL. */
+rnnc_status rnnc_rmsprop_step(rnnc_dtype dt, void *param, const void *grad, void *square_avg,
+                              void *grad_avg, void *momentum_buf, int64_t n, double lr,
+                              double alpha, double eps, double weight_decay, double momentum,
+                              int centered);
+
+/* One fused Adagrad step over n elements, as torch.optim.Adagrad; step >= 1 is the step
+ * number after increment:
+ *   g = grad + weight_decay * param;  clr = lr / (1 + (step-1)*lr_decay)
+ *   state_sum += g*g;  param -= clr * g / (sqrt(state_sum) + eps) */
+rnnc_status rnnc_adagrad_step(rnnc_dtype dt, void *param, const void *grad, void *state_sum,
+                              int64_t n, int64_t step, double lr, double lr_decay, double eps,
+                              double weight_decay);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,8 @@ from rnnc.padding import pad_sequences, unpad
 from rnnc.recurrent import GRU, LSTM, RNN
 from rnnc import optim
 from rnnc import testing
+from rnnc.checkpoint import CheckpointError
+from rnnc.serialization import load, register_module, save, to_torch
 
 __version__ = "0.1.0"
 
@@ -34,5 +36,6 @@ __all__ = [
     "LastStep", "MeanPool", "MaxPool", "CrossEntropyLoss", "BCEWithLogitsLoss", "MSELoss",
     "Module", "Parameter", "clip_grad_norm_", "clip_grad_value_", "grad_norms",
     "pad_sequences", "unpad", "optim", "functional", "reference", "testing",
+    "save", "load", "register_module", "to_torch", "CheckpointError",
     "set_num_threads", "get_num_threads", "empty_cache",
 ]

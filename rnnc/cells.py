@@ -42,6 +42,14 @@ class RNNCellBase(Module):
         self._steps = []  # saved contexts of training-mode calls, most recent last
         self.reset_parameters()
 
+    def get_config(self) -> dict:
+        """The constructor's arguments (what rnnc.save stores; weights travel apart)."""
+        cfg = dict(input_size=self.input_size, hidden_size=self.hidden_size, bias=self.bias,
+                   dtype=self.dtype.name)
+        if self.mode.startswith("rnn_"):
+            cfg["nonlinearity"] = self.mode[4:]
+        return cfg
+
     def reset_parameters(self) -> None:
         """U(-1/sqrt(H), 1/sqrt(H)) for every parameter, torch's default."""
         bound = 1.0 / math.sqrt(self.hidden_size)
@@ -105,7 +113,7 @@ class RNNCellBase(Module):
         else:
             grads = F.rnn_backward(saved, None, ds[0])
         for name, p in self.named_parameters():
-            p.grad += grads[name + "_l0"]  # accumulate over steps until zero_grad()
+            p.accumulate(grads[name + "_l0"])  # until zero_grad(); frozen: skipped
         dx = grads["x"][0]
         dst = [grads["h0"][0]] + ([grads["c0"][0]] if self.mode == "lstm" else [])
         if unbatched:

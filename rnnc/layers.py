@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-from rnnc.module import Module, Parameter, as_float_dtype
+from rnnc.module import Module, Parameter, as_float_dtype, as_input_array
 
 __all__ = ["Linear", "Embedding", "Dropout", "ReLU", "Tanh", "Sigmoid", "Sequential",
            "LastStep", "MeanPool", "MaxPool"]
@@ -38,10 +38,9 @@ def _check_float_input(layer, name: str, x, dtype: np.dtype) -> np.ndarray:
         raise TypeError(f"{type(layer).__name__}: {name} must be a numpy.ndarray, "
                         f"got {type(x).__name__}")
     if x.dtype != dtype:
+        from rnnc.recurrent import dtype_advice
         raise TypeError(f"{type(layer).__name__}: {name} has dtype {x.dtype} but the layer works "
-                        f"in {dtype}; cast the input or call .to({x.dtype.name})"
-                        if x.dtype.kind == "f" else
-                        f"{type(layer).__name__}: {name} must be a {dtype} array, got dtype {x.dtype}")
+                        f"in {dtype}; {dtype_advice(x.dtype, dtype)}")
     return x
 
 
@@ -119,6 +118,7 @@ class Linear(Module):
         self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_input_array(x, "Linear", "input", self.dtype)
         _check_float_input(self, "input", x, self.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: input must have shape (..., {self.in_features}), got {x.shape}")
@@ -134,10 +134,15 @@ class Linear(Module):
         x, self._x = self._x, None
         _check_same_shape(self, "d_out", d_out, x.shape[:-1] + (self.out_features,), self.dtype)
         d2 = d_out.reshape(-1, self.out_features)  # (N, out) with N = prod(...)
-        self.weight.grad += d2.T @ x.reshape(-1, self.in_features)  # dW = dY^T X
-        if self.bias is not None:
+        if self.weight.requires_grad:  # frozen parameters: not even computed
+            self.weight.grad += d2.T @ x.reshape(-1, self.in_features)  # dW = dY^T X
+        if self.bias is not None and self.bias.requires_grad:
             self.bias.grad += d2.sum(axis=0)  # db = sum over every leading axis
         return d_out @ self.weight.data  # dX = dY W
+
+    def get_config(self) -> dict:
+        return dict(in_features=self.in_features, out_features=self.out_features,
+                    bias=self.bias is not None, dtype=self.dtype.name)
 
     def extra_repr(self) -> str:
         s = f"in_features={self.in_features}, out_features={self.out_features}"
@@ -181,7 +186,7 @@ class Embedding(Module):
         self._ids = None
 
     def _check_ids(self, ids) -> np.ndarray:
-        arr = np.asarray(ids)
+        arr = as_input_array(ids, "Embedding", "input")
         if arr.dtype.kind not in "iu":
             raise TypeError(f"Embedding: input must be an array of integer ids, got dtype {arr.dtype}"
                             + (" (convert token ids with .astype(np.int64))" if arr.dtype.kind == "f" else ""))
@@ -206,8 +211,13 @@ class Embedding(Module):
         if self.padding_idx is not None:
             keep = flat_ids != self.padding_idx  # the padding row gets no gradient
             flat_ids, d2 = flat_ids[keep], d2[keep]
-        np.add.at(self.weight.grad, flat_ids, d2)  # scatter-add: repeated ids accumulate
+        if self.weight.requires_grad:
+            np.add.at(self.weight.grad, flat_ids, d2)  # scatter-add: repeated ids accumulate
         return None
+
+    def get_config(self) -> dict:
+        return dict(num_embeddings=self.num_embeddings, embedding_dim=self.embedding_dim,
+                    padding_idx=self.padding_idx, dtype=self.dtype.name)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -253,6 +263,9 @@ class Dropout(Module):
                              f"got {getattr(d_out, 'shape', None)}")
         return d_out if self.mask is None else d_out * self.mask  # same mask as forward
 
+    def get_config(self) -> dict:
+        return dict(p=self.p)
+
     def extra_repr(self) -> str:
         return f"p={self.p}"
 
@@ -263,6 +276,9 @@ class _Elementwise(Module):
     def __init__(self):
         super().__init__()
         self._y = None
+
+    def get_config(self) -> dict:
+        return {}
 
     def _f(self, x):
         raise NotImplementedError
@@ -323,6 +339,10 @@ class _SequenceReduce(Module):
 
     batch_first=None means "like the recurrent layer before me" inside a Sequential,
     and time-major (torch's default) when used alone.
+
+    The padding contract, the same in every rnnc layer: with ``lengths``, the steps
+    t >= lengths[b] are never read, so any value there (NaN and inf included) is
+    ignored; the recurrent layers refuse NaN or inf at a valid step, naming its index.
     """
 
     def __init__(self, batch_first: bool | None = None):
@@ -342,7 +362,8 @@ class _SequenceReduce(Module):
 
     def _btf(self, x) -> np.ndarray:
         """Validate x and return it as a (B, T, F) view."""
-        if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        x = as_input_array(x, type(self).__name__)
+        if x.dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}: input must be a float numpy.ndarray, got "
                             f"{getattr(x, 'dtype', type(x).__name__)}")
         if x.ndim != 3:
@@ -361,6 +382,9 @@ class _SequenceReduce(Module):
         _check_same_shape(self, "d_out", d_out, (B, F), dtype)  # the (B, F) output's gradient
         return saved
 
+    def get_config(self) -> dict:
+        return dict(batch_first=self.batch_first)
+
     def extra_repr(self) -> str:
         return "" if self.batch_first is None else f"batch_first={self.batch_first}"
 
@@ -372,12 +396,25 @@ class LastStep(_SequenceReduce):
     bidirectional=True is for the output of a bidirectional layer (F = 2R, forward half
     first): the forward half is taken at the last valid step and the reverse half at
     step 0, where the reverse direction has read the whole sequence.  A sample with
-    length 0 gives zeros.
+    length 0 gives zeros.  bidirectional=None (the default) follows the recurrent layer
+    before it inside a Sequential (through Dropout and activations), and is False when
+    used alone; inside a Sequential, bidirectional=False right after a bidirectional
+    layer is refused (its reverse half would have read only the last step).
     """
 
-    def __init__(self, batch_first: bool | None = None, bidirectional: bool = False):
+    def __init__(self, batch_first: bool | None = None, bidirectional: bool | None = None):
         super().__init__(batch_first)
-        self.bidirectional = bool(bidirectional)
+        if bidirectional is not None and not isinstance(bidirectional, (bool, np.bool_)):
+            raise TypeError(f"LastStep: bidirectional must be True, False or None, got "
+                            f"{bidirectional!r}")
+        self._bidirectional = None if bidirectional is None else bool(bidirectional)
+        self._inferred_bidirectional = None  # set by Sequential from the preceding layer
+
+    @property
+    def bidirectional(self) -> bool:
+        if self._bidirectional is not None:
+            return self._bidirectional
+        return bool(self._inferred_bidirectional)
 
     def forward(self, x: np.ndarray, lengths=None) -> np.ndarray:
         xb = self._btf(x)  # (B, T, F)
@@ -389,7 +426,7 @@ class LastStep(_SequenceReduce):
         last = np.full(B, T - 1, np.int64) if lengths is None else lengths - 1  # -1 for empty samples
         valid = last >= 0
         rows = np.arange(B)[valid]  # empty samples (and T == 0) read nothing: zeros
-        out = np.zeros((B, F), x.dtype)
+        out = np.zeros((B, F), xb.dtype)
         t_fwd = np.maximum(last, 0)
         if rows.size == 0:
             pass
@@ -399,7 +436,7 @@ class LastStep(_SequenceReduce):
             out[rows, half:] = xb[rows, 0, half:]             # reverse direction: step 0
         else:
             out[rows] = xb[rows, t_fwd[valid]]
-        self._saved = (xb.shape, x.dtype, (t_fwd, valid)) if self.training else None
+        self._saved = (xb.shape, xb.dtype, (t_fwd, valid)) if self.training else None
         return out
 
     def backward(self, d_out: np.ndarray) -> np.ndarray:
@@ -416,6 +453,9 @@ class LastStep(_SequenceReduce):
             dx[rows, t_fwd[valid]] = d_out[valid]
         return self._to_layout(dx)
 
+    def get_config(self) -> dict:
+        return dict(batch_first=self.batch_first, bidirectional=self._bidirectional)
+
     def extra_repr(self) -> str:
         parts = [super().extra_repr(), "bidirectional=True" if self.bidirectional else ""]
         return ", ".join(p for p in parts if p)
@@ -430,16 +470,16 @@ class MeanPool(_SequenceReduce):
         B, T, F = xb.shape
         lengths = _check_lengths(self, lengths, B, T)
         if lengths is None:
-            mask = np.ones((B, T), x.dtype)
+            mask = np.ones((B, T), xb.dtype)
             counts = np.full(B, T, np.int64)
         else:
-            mask = (np.arange(T)[None, :] < lengths[:, None]).astype(x.dtype)  # (B, T) valid steps
+            mask = (np.arange(T)[None, :] < lengths[:, None]).astype(xb.dtype)  # (B, T) valid steps
             counts = lengths
-        inv = (1.0 / np.maximum(counts, 1)).astype(x.dtype)  # (B,)
+        inv = (1.0 / np.maximum(counts, 1)).astype(xb.dtype)  # (B,)
         if lengths is not None:  # padded steps are ignored, even NaN/inf (0 * NaN is NaN)
             xb = np.where(mask[:, :, None] > 0, xb, 0)
         out = np.einsum("btf,bt->bf", xb, mask) * inv[:, None]
-        self._saved = (xb.shape, x.dtype, mask * inv[:, None]) if self.training else None
+        self._saved = (xb.shape, xb.dtype, mask * inv[:, None]) if self.training else None
         return out
 
     def backward(self, d_out: np.ndarray) -> np.ndarray:
@@ -461,13 +501,13 @@ class MaxPool(_SequenceReduce):
             xb = np.where(pad[:, :, None], -np.inf, xb)
         if T == 0:
             arg = np.zeros((B, F), np.int64)
-            out = np.zeros((B, F), x.dtype)
+            out = np.zeros((B, F), xb.dtype)
         else:
             arg = np.argmax(xb, axis=1)  # (B, F) first step of the max
             out = np.take_along_axis(xb, arg[:, None, :], axis=1)[:, 0, :]
         valid = np.ones(B, bool) if lengths is None else lengths > 0
-        out = np.where(valid[:, None], out, 0.0).astype(x.dtype)
-        self._saved = ((B, T, F), x.dtype, (arg, valid)) if self.training else None
+        out = np.where(valid[:, None], out, 0.0).astype(xb.dtype)
+        self._saved = ((B, T, F), xb.dtype, (arg, valid)) if self.training else None
         return out
 
     def backward(self, d_out: np.ndarray) -> np.ndarray:
@@ -479,6 +519,28 @@ class MaxPool(_SequenceReduce):
 
 
 # -- Sequential -----------------------------------------------------------------------
+class _naming_child:
+    """Prefix a child's ValueError / TypeError / IndexError with where it sits in the
+    Sequential, e.g. "Sequential[2] LSTM(4, 8): ..." (same exception type, chained)."""
+
+    def __init__(self, seq, i, m, what=""):
+        self.seq, self.i, self.m, self.what = seq, i, m, what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind not in (ValueError, TypeError, IndexError) or len(exc.args) != 1 \
+                or not isinstance(exc.args[0], str):
+            return False
+        m = self.m
+        label = f"{type(self.seq).__name__}[{self.i}] {type(m).__name__}({m.extra_repr()})"
+        msg = exc.args[0]
+        if msg.startswith(type(m).__name__):   # drop the child's own "LSTM: " / "LSTM(4, 8): "
+            msg = msg.split(": ", 1)[-1] if ": " in msg else msg
+        raise kind(f"{label}{self.what}: {msg}") from exc
+
+
 class Sequential(Module):
     """A chain of modules, as torch.nn.Sequential (parameters "0.weight", "1.bias", ...).
 
@@ -517,12 +579,26 @@ class Sequential(Module):
 
     def _link_layouts(self) -> None:
         """Give adapters with batch_first=None the layout of the preceding recurrent layer,
-        and reject an explicit layout that contradicts it."""
+        and LastStep with bidirectional=None its direction count; reject an explicit
+        setting that contradicts them."""
         current = None
+        bidi = None   # the last recurrent layer's bidirectional, while only elementwise since
         for i, m in enumerate(self._modules.values()):
+            if isinstance(m, LastStep):
+                if m._bidirectional is None:
+                    m._inferred_bidirectional = bidi
+                elif bidi and not m._bidirectional:
+                    raise ValueError(
+                        f"Sequential: module {i} (LastStep) has bidirectional=False but the "
+                        f"recurrent layer before it is bidirectional: its reverse half would "
+                        f"be read at the last step, after one token; leave bidirectional "
+                        f"unset (or True) to read the reverse half at step 0")
             if _is_recurrent(m):
                 current = getattr(m, "batch_first", None)
-            elif isinstance(m, _SequenceReduce):
+                bidi = getattr(m, "bidirectional", None)
+            elif not isinstance(m, (Dropout, _Elementwise)):
+                bidi = None   # e.g. a Linear mixes the two halves
+            if isinstance(m, _SequenceReduce):
                 if m.batch_first is None:
                     m._inferred_batch_first = current
                 elif current is not None and m.batch_first != current:
@@ -552,11 +628,12 @@ class Sequential(Module):
         states_out = []
         for i, m in enumerate(mods):
             kw = {"lengths": lengths} if lengths is not None and _accepts_lengths(m) else {}
-            if _is_recurrent(m):
-                s = None if state is None else state[i]
-                res = m(x, s, **kw)
-            else:
-                res = m(x, **kw)
+            with _naming_child(self, i, m):
+                if _is_recurrent(m):
+                    s = None if state is None else state[i]
+                    res = m(x, s, **kw)
+                else:
+                    res = m(x, **kw)
             if isinstance(res, tuple):
                 x, extra = res[0], (res[1] if len(res) > 1 else None)
             else:
@@ -576,16 +653,24 @@ class Sequential(Module):
             if d is None:
                 raise RuntimeError(f"Sequential.backward: module {i} ({type(m).__name__}) needs "
                                    f"an output gradient but module {i + 1} returned None")
-            if _is_recurrent(m):
-                res = m.backward(d, None if d_state is None else d_state[i])
-            else:
-                res = m.backward(d)
+            with _naming_child(self, i, m, ".backward"):
+                if _is_recurrent(m):
+                    res = m.backward(d, None if d_state is None else d_state[i])
+                else:
+                    res = m.backward(d)
             if isinstance(res, tuple):
                 d = res[0]
                 d_states0[i] = res[1] if len(res) > 1 else None
             else:
                 d = res
         return (d, d_states0) if return_state_grad else d
+
+    def get_config(self) -> dict:
+        return dict(modules=list(self))
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Sequential":
+        return cls(*config["modules"])
 
     def extra_repr(self) -> str:
         return ""

@@ -80,6 +80,10 @@ class _Loss:
         self.reduction = _check_reduction(type(self).__name__, reduction)
         self._saved = None
 
+    def get_config(self) -> dict:
+        """The constructor's arguments (what rnnc.save stores)."""
+        return dict(reduction=self.reduction)
+
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
@@ -143,6 +147,10 @@ class CrossEntropyLoss(_Loss):
         if not (isinstance(label_smoothing, (int, float)) and 0.0 <= label_smoothing <= 1.0):
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
         self.label_smoothing = float(label_smoothing)
+
+    def get_config(self) -> dict:
+        return dict(weight=self.weight, ignore_index=self.ignore_index,
+                    reduction=self.reduction, label_smoothing=self.label_smoothing)
 
     def _check(self, logits, target):
         cls = "CrossEntropyLoss"
@@ -240,6 +248,9 @@ class BCEWithLogitsLoss(_Loss):
         for name, v in (("weight", self.weight), ("pos_weight", self.pos_weight)):
             if v is not None and (v.dtype.kind not in "fiu" or not np.all(np.isfinite(v))):
                 raise ValueError(f"BCEWithLogitsLoss: {name} must be a finite numeric array")
+
+    def get_config(self) -> dict:
+        return dict(weight=self.weight, reduction=self.reduction, pos_weight=self.pos_weight)
 
     def forward(self, logits: np.ndarray, target) -> float | np.ndarray:
         cls = "BCEWithLogitsLoss"

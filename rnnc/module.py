@@ -37,19 +37,62 @@ def as_float(v, what: str) -> float:
                          f"got a larger {type(v).__name__}") from None
 
 
+def as_input_array(x, who: str, name: str = "input", dtype=None):
+    """x as a NumPy array, without copying where NumPy can avoid it: arrays pass through;
+    objects NumPy reads (``__array__``, DLPack: CPU torch tensors, JAX/CuPy host arrays)
+    are wrapped; lists and tuples are converted (to `dtype` when given), and a ragged
+    one is a ValueError.  Anything else is a TypeError naming `who` and `name`."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (list, tuple)):
+        try:
+            return np.array(x, dtype=dtype)
+        except ValueError as exc:
+            if "inhomogeneous" in str(exc) or "sequence" in str(exc):
+                raise ValueError(f"{who}: {name} is a ragged {type(x).__name__} (its rows have "
+                                 f"different lengths); pad it first, e.g. with "
+                                 f"rnnc.pad_sequences, which also returns the lengths") from None
+            raise
+    if hasattr(x, "detach") and getattr(x, "requires_grad", False):
+        raise TypeError(f"{who}: {name} is a torch tensor that requires grad; pass "
+                        f"x.detach() (rnnc computes its own gradients)")
+    if hasattr(x, "__dlpack__") or hasattr(x, "__array__"):
+        try:
+            return np.from_dlpack(x) if hasattr(x, "__dlpack__") else np.asarray(x)
+        except (TypeError, RuntimeError, BufferError, ValueError):
+            if hasattr(x, "__array__"):
+                return np.asarray(x)
+            raise TypeError(f"{who}: {name} of type {type(x).__name__} cannot be read as a "
+                            f"NumPy array on the CPU (move it to the CPU first)") from None
+    raise TypeError(f"{who}: {name} must be a numpy.ndarray or an array-like NumPy can read "
+                    f"(a list, a CPU torch tensor, ...), got {type(x).__name__}")
+
+
 class Parameter:
     """A trainable array and its gradient (same shape and dtype).
 
     ``data`` and ``grad`` are plain NumPy arrays; optimizers update ``data`` in place.
+    ``requires_grad = False`` freezes the parameter, as in torch: backward leaves its
+    ``grad`` untouched (it stays zero) and optimizers skip it.
     """
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("data", "grad", "requires_grad")
 
-    def __init__(self, data: np.ndarray):
+    def __init__(self, data: np.ndarray, requires_grad: bool = True):
         data = np.asarray(data)
         as_float_dtype(data.dtype)
         self.data = np.require(data, requirements="C")  # keeps 0-d arrays 0-d
         self.grad = np.zeros_like(self.data)
+        self.requires_grad = bool(requires_grad)
+
+    def accumulate(self, g) -> None:
+        """grad += g, unless the parameter is frozen (what every backward calls)."""
+        if self.requires_grad:
+            self.grad += g
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Parameter":
+        self.requires_grad = bool(requires_grad)
+        return self
 
     @property
     def shape(self):
@@ -63,7 +106,8 @@ class Parameter:
         self.grad[...] = 0
 
     def __repr__(self) -> str:
-        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+        frozen = "" if self.requires_grad else ", requires_grad=False"
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}{frozen})"
 
 
 class Module:
@@ -148,11 +192,26 @@ class Module:
         return np.dtype(np.float32)
 
     def to(self, dtype) -> "Module":
-        """Cast every parameter (and its gradient) to float32 or float64, in place."""
-        dt = as_float_dtype(dtype)
+        """Cast every parameter (and its gradient) to float32 or float64, in place.
+        `dtype`: np.float32 / np.float64, their names, or torch.float32 / torch.float64."""
+        dt = as_float_dtype(str(dtype).replace("torch.", "") if "torch" in str(dtype) else dtype)
         for p in self.parameters():
             p.data = np.require(p.data.astype(dt), requirements="C")
             p.grad = np.require(p.grad.astype(dt), requirements="C")
+        return self
+
+    def double(self) -> "Module":
+        """Cast to float64 in place (torch's Module.double())."""
+        return self.to(np.float64)
+
+    def float(self) -> "Module":
+        """Cast to float32 in place (torch's Module.float())."""
+        return self.to(np.float32)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze every parameter, as torch's Module.requires_grad_."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
         return self
 
     # -- state ------------------------------------------------------------------
@@ -205,6 +264,46 @@ class Module:
         from rnnc import checkpoint
         checkpoint.load_into(path, self, optimizer, strict=strict)
         return self
+
+    def save_weights(self, path) -> str:
+        """Write the parameters to `path`: a ``.safetensors`` path gives the safetensors
+        format with torch's names (torch.nn.LSTM(...).load_state_dict(
+        safetensors.torch.load_file(path)) reads it); any other path an rnnc checkpoint."""
+        from rnnc import serialization
+        return serialization.save_weights(self, path)
+
+    def load_weights(self, path, strict: bool = True) -> "Module":
+        """Load parameters written by save_weights (or by torch: safetensors.torch.save_file
+        of a torch module's state_dict()), keys and shapes checked first."""
+        from rnnc import serialization
+        serialization.load_weights(self, path, strict=strict)
+        return self
+
+    # -- architecture -------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The keyword arguments that rebuild this module with ``type(self)(**config)``
+        (weights travel apart): what rnnc.save stores.  Every rnnc layer defines it; a
+        user Module whose __init__ takes arguments must define it too (JSON-like values,
+        NumPy arrays or Modules) and be decorated with @rnnc.register_module."""
+        import inspect
+        required = [p.name for p in inspect.signature(type(self).__init__).parameters.values()
+                    if p.default is p.empty and p.name != "self"
+                    and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if required:
+            raise TypeError(f"{type(self).__name__} has no get_config(): define get_config() "
+                            f"returning its __init__ arguments ({', '.join(required)}) so that "
+                            f"rnnc.save can store it")
+        return {}
+
+    def summary(self, input_shape=None, print_fn=print) -> str:
+        """A Keras-style table of the layers, their output shapes (when `input_shape` is
+        given: a zero input of that shape is run through the model in eval mode) and
+        parameter counts; printed with print_fn (None: only returned)."""
+        from rnnc import serialization
+        text = serialization.summary(self, input_shape)
+        if print_fn is not None:
+            print_fn(text)
+        return text
 
     # -- calling ----------------------------------------------------------------
     def forward(self, *args, **kwargs):

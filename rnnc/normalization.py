@@ -205,8 +205,9 @@ class LayerNorm(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x (..., *normalized_shape) -> same shape."""
         if isinstance(x, np.ndarray) and x.dtype.newbyteorder("=") != self.dtype:
+            from rnnc.recurrent import dtype_advice
             raise TypeError(f"LayerNorm: input must have dtype {self.dtype} like the layer, got "
-                            f"{x.dtype} (no implicit casts; use .to({x.dtype}) or x.astype())")
+                            f"{x.dtype} (no implicit casts; {dtype_advice(x.dtype, self.dtype)})")
         w = None if self.weight is None else self.weight.data
         b = None if self.bias is None else self.bias.data
         out, saved = layer_norm(x, w, b, self.eps, normalized_shape=self.normalized_shape,
@@ -220,9 +221,16 @@ class LayerNorm(Module):
             raise RuntimeError("LayerNorm.backward() needs a forward() in training mode first")
         dx, _, _ = layer_norm_backward(
             self._saved, d_out,
-            dweight=None if self.weight is None else self.weight.grad,
-            dbias=None if self.bias is None else self.bias.grad)
+            dweight=None if self.weight is None or not self.weight.requires_grad
+            else self.weight.grad,
+            dbias=None if self.bias is None or not self.bias.requires_grad else self.bias.grad)
         return dx
+
+    def get_config(self) -> dict:
+        return dict(normalized_shape=list(self.normalized_shape), eps=self.eps,
+                    elementwise_affine=self.elementwise_affine,
+                    bias=self.bias is not None or not self.elementwise_affine,
+                    dtype=self.dtype.name)
 
     def extra_repr(self) -> str:
         shape = self.normalized_shape

@@ -1,4 +1,5 @@
-"""Optimizers (SGD, Adam, AdamW) and a step learning-rate schedule, as torch.optim.
+"""Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad) and learning-rate schedules (StepLR,
+CosineAnnealingLR, ReduceLROnPlateau), as torch.optim.
 
     opt = Adam(model.parameters(), lr=1e-3)
     for x, y in batches:
@@ -6,7 +7,8 @@
         ...forward, loss, backward (adds into every p.grad)...
         opt.step()
 
-The update of each parameter is one fused C call (rnnc_sgd_step / rnnc_adam_step)
+The update of each parameter is one fused C call (rnnc_sgd_step, rnnc_adam_step,
+rnnc_rmsprop_step, rnnc_adagrad_step)
 doing torch's arithmetic in the parameter's dtype, so float64 runs agree with
 torch.optim to rounding.  ``params`` may be an iterable of Parameters, of
 (name, Parameter) pairs (``model.named_parameters()``), a Module, or a list of
@@ -14,7 +16,8 @@ dicts (param groups, torch-style: {"params": [...], "lr": ...}).
 
 Differences from torch: a Parameter's grad is a NumPy array that is always present,
 so every parameter is stepped (a zero gradient still applies momentum and weight
-decay; a parameter whose grad was set to None is skipped, as in torch);
+decay; a parameter whose grad was set to None, or with ``requires_grad = False``, is
+skipped, as in torch);
 ``zero_grad()`` zeroes the arrays in place.  ``maximize``, ``foreach``, ``fused``
 and friends do not exist.  State dicts hold NumPy arrays and Python ints.
 """
@@ -30,7 +33,8 @@ import numpy as np
 from rnnc import _C
 from rnnc.module import Module, Parameter, as_float
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "StepLR"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LRScheduler", "StepLR",
+           "CosineAnnealingLR", "ReduceLROnPlateau"]
 
 # group keys torch writes into its state dicts that rnnc has no use for: loading a
 # torch state dict is allowed when they hold these (inactive) values
@@ -121,7 +125,7 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for i, p in enumerate(group["params"]):
-                if p.grad is None:
+                if p.grad is None or not p.requires_grad:   # frozen: torch skips it too
                     continue
                 self._check_param(group, i, p)
                 self._update(group, p, self.state.setdefault(p, {}))
@@ -372,10 +376,169 @@ class AdamW(Adam):
                          amsgrad=amsgrad)
 
 
-class StepLR:
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), as torch.optim.RMSprop:
+
+        g = grad + weight_decay * p;   sq = alpha sq + (1 - alpha) g^2
+        avg = sqrt(sq - mean(g)^2) (centered) or sqrt(sq), plus eps
+        buf = momentum buf + g / avg; p -= lr buf  (momentum > 0)   else   p -= lr g / avg
+    """
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _check_group(self, g):
+        _check_nonneg("lr", "learning rate", g["lr"])
+        _check_nonneg("eps", "epsilon value", g["eps"])
+        _check_nonneg("momentum", "momentum value", g["momentum"])
+        _check_nonneg("weight_decay", "weight_decay value", g["weight_decay"])
+        _check_nonneg("alpha", "alpha value", g["alpha"])
+        if g["alpha"] > 1:
+            raise ValueError(f"Invalid alpha value: {g['alpha']!r} (must be in [0, 1])")
+
+    def _state_keys(self, group):
+        keys = {"step": "int", "square_avg": "array"}
+        if group["momentum"] > 0:
+            keys["momentum_buffer"] = "array"
+        if group["centered"]:
+            keys["grad_avg"] = "array"
+        return keys
+
+    def _update(self, group, p, state):
+        if not state:   # lazy init, as torch: zeros on the first step
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(p.data)
+        for key in self._state_keys(group):
+            if key not in state:   # momentum / centered switched on later
+                state[key] = np.zeros_like(p.data)
+        state["step"] += 1
+        momentum, centered = float(group["momentum"]), bool(group["centered"])
+        _C.rmsprop_step(p.data, p.grad, state["square_avg"],
+                        state["grad_avg"] if centered else None,
+                        state["momentum_buffer"] if momentum > 0 else None,
+                        float(group["lr"]), float(group["alpha"]), float(group["eps"]),
+                        float(group["weight_decay"]), momentum, centered)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al. 2011), as torch.optim.Adagrad:
+
+        g = grad + weight_decay * p;   clr = lr / (1 + (t - 1) lr_decay)
+        sum += g^2;   p -= clr g / (sqrt(sum) + eps)
+
+    The sum starts at initial_accumulator_value; like torch, the state exists from the
+    start (so state_dict() holds it before the first step)."""
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps))
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(group, p, self.state.setdefault(p, {}))
+
+    def _check_group(self, g):
+        _check_nonneg("lr", "learning rate", g["lr"])
+        _check_nonneg("lr_decay", "lr_decay value", g["lr_decay"])
+        _check_nonneg("weight_decay", "weight_decay value", g["weight_decay"])
+        _check_nonneg("initial_accumulator_value", "initial_accumulator_value value",
+                      g["initial_accumulator_value"])
+        _check_nonneg("eps", "epsilon value", g["eps"])
+
+    def _state_keys(self, group):
+        return {"step": "int", "sum": "array"}
+
+    @staticmethod
+    def _init_state(group, p, state):
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(p.data, float(group["initial_accumulator_value"]))
+
+    def add_param_group(self, group):
+        super().add_param_group(group)
+        if hasattr(self, "state"):   # groups added after __init__ get their state now
+            g = self.param_groups[-1]
+            for p in g["params"]:
+                self._init_state(g, p, self.state.setdefault(p, {}))
+
+    def _update(self, group, p, state):
+        self._init_state(group, p, state)
+        state["step"] += 1
+        _C.adagrad_step(p.data, p.grad, state["sum"], state["step"], float(group["lr"]),
+                        float(group["lr_decay"]), float(group["eps"]),
+                        float(group["weight_decay"]))
+
+
+# -- learning-rate schedules ------------------------------------------------------------
+class LRScheduler:
+    """Base of the epoch schedules, as torch.optim.lr_scheduler.LRScheduler: remembers each
+    group's initial_lr (base_lrs), counts epochs in last_epoch, and sets every group's lr
+    to get_lr() on each step() (call it after optimizer.step(), once per epoch).  The
+    constructor takes the first step, as torch does, which leaves the lr unchanged."""
+
+    _state_keys = ("base_lrs", "last_epoch")
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        name = type(self).__name__
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: optimizer must be an rnnc Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, (int, np.integer)) \
+                or last_epoch < -1:
+            raise ValueError(f"{name}: last_epoch must be an integer >= -1, got {last_epoch!r}")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        elif any("initial_lr" not in g for g in optimizer.param_groups):
+            raise KeyError(f"{name}: resuming with last_epoch != -1 needs 'initial_lr' in every "
+                           "param group")
+        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        self.last_epoch = int(last_epoch)
+        self._initial = True
+        self.step()
+        self._initial = False
+
+    def get_lr(self) -> List[float]:
+        raise NotImplementedError
+
+    def get_last_lr(self) -> List[float]:
+        return list(self._last_lr)
+
+    def step(self) -> None:
+        """Advance one epoch and set every group's lr."""
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def state_dict(self) -> Dict[str, Any]:
+        out = OrderedDict((k, getattr(self, k)) for k in self._state_keys)
+        out["base_lrs"] = list(self.base_lrs)
+        out["_last_lr"] = list(self._last_lr)
+        return out
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        name = type(self).__name__
+        for k in self._state_keys:
+            if k not in state:
+                raise KeyError(f"{name}.load_state_dict(): missing '{k}'")
+        for k in self._state_keys:
+            v = state[k]
+            setattr(self, k, list(v) if k == "base_lrs" else type(getattr(self, k))(v))
+        self._last_lr = list(state.get("_last_lr", [g["lr"] for g in self.optimizer.param_groups]))
+
+
+class StepLR(LRScheduler):
     """Multiply every group's lr by gamma every step_size calls of step(), as
     torch.optim.lr_scheduler.StepLR (call scheduler.step() after optimizer.step(),
     once per epoch)."""
+
+    _state_keys = ("step_size", "gamma", "base_lrs", "last_epoch")
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
@@ -388,37 +551,134 @@ class StepLR:
         gamma = as_float(gamma, "StepLR: gamma")
         if not 0.0 <= gamma < math.inf:
             raise ValueError(f"StepLR: gamma must be a finite number >= 0, got {gamma}")
-        self.optimizer, self.step_size, self.gamma = optimizer, int(step_size), gamma
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        elif any("initial_lr" not in g for g in optimizer.param_groups):
-            raise KeyError("StepLR: resuming with last_epoch != -1 needs 'initial_lr' in every "
-                           "param group")
-        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
-        self.last_epoch = int(last_epoch)
-        self.step()
+        self.step_size, self.gamma = int(step_size), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        """lr *= gamma when the epoch is a multiple of step_size."""
+        groups = self.optimizer.param_groups
+        if self.last_epoch != 0 and self.last_epoch % self.step_size == 0:
+            return [g["lr"] * self.gamma for g in groups]
+        return [g["lr"] for g in groups]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing from each base lr to eta_min over T_max epochs (and back up over
+    the next T_max, as torch), torch.optim.lr_scheduler.CosineAnnealingLR:
+
+        lr_t = eta_min + (base_lr - eta_min) (1 + cos(pi t / T_max)) / 2
+
+    computed, like torch, recursively from the current lr (so a change of lr by the
+    user carries on), which gives torch's sequence exactly."""
+
+    _state_keys = ("T_max", "eta_min", "base_lrs", "last_epoch")
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1):
+        if isinstance(T_max, bool) or not isinstance(T_max, (int, np.integer)) or T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be an integer >= 1, got {T_max!r}")
+        eta_min = as_float(eta_min, "CosineAnnealingLR: eta_min")
+        if not 0.0 <= eta_min < math.inf:
+            raise ValueError(f"CosineAnnealingLR: eta_min must be a finite number >= 0, "
+                             f"got {eta_min}")
+        self.T_max, self.eta_min = int(T_max), eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        groups, t, T, lo = self.optimizer.param_groups, self.last_epoch, self.T_max, self.eta_min
+        if self._initial:
+            return [g["lr"] for g in groups]
+        if (t - 1 - T) % (2 * T) == 0:   # the bottom of a cycle: start back up
+            return [g["lr"] + (base - lo) * (1 - math.cos(math.pi / T)) / 2
+                    for base, g in zip(self.base_lrs, groups)]
+        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+                * (g["lr"] - lo) + lo for g in groups]
+
+
+class ReduceLROnPlateau:
+    """Divide the lr by 1/factor when a metric stops improving, as
+    torch.optim.lr_scheduler.ReduceLROnPlateau; call scheduler.step(val_loss) once per
+    epoch.  After more than `patience` epochs without an improvement (by `threshold`,
+    relative or absolute) every group's lr becomes max(lr * factor, min_lr), unless the
+    change is smaller than eps; then `cooldown` epochs are ignored."""
+
+    _state_keys = ("factor", "patience", "threshold", "threshold_mode", "mode", "cooldown",
+                   "min_lrs", "eps", "best", "num_bad_epochs", "cooldown_counter", "last_epoch")
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr=0.0, eps: float = 1e-8):
+        name = "ReduceLROnPlateau"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: optimizer must be an rnnc Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        factor = as_float(factor, f"{name}: factor")
+        if not 0.0 <= factor < 1.0:
+            raise ValueError(f"{name}: factor must be in [0, 1), got {factor}")
+        for what, v in (("patience", patience), ("cooldown", cooldown)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"{name}: {what} must be an integer >= 0, got {v!r}")
+        n = len(optimizer.param_groups)
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        if len(min_lrs) != n:
+            raise ValueError(f"{name}: min_lr has {len(min_lrs)} entries, the optimizer has "
+                             f"{n} param groups")
+        for what, v in [("threshold", threshold), ("eps", eps)] + [("min_lr", m) for m in min_lrs]:
+            _check_nonneg(what, f"{name}: {what}", v)
+        self.optimizer, self.mode, self.threshold_mode = optimizer, mode, threshold_mode
+        self.factor, self.patience, self.cooldown = factor, int(patience), int(cooldown)
+        self.threshold, self.eps = float(threshold), float(eps)
+        self.min_lrs = [float(m) for m in min_lrs]
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = self.last_epoch = 0
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def _is_better(self, a: float) -> bool:
+        best, th = self.best, self.threshold
+        if self.mode == "min":
+            return a < best * (1.0 - th) if self.threshold_mode == "rel" else a < best - th
+        return a > best * (th + 1.0) if self.threshold_mode == "rel" else a > best + th
+
+    def step(self, metrics) -> None:
+        """Record one epoch's metric (e.g. the validation loss) and reduce the lr if it
+        has not improved for more than `patience` epochs."""
+        current = as_float(metrics, "ReduceLROnPlateau.step(): metrics")
+        if math.isnan(current):
+            raise ValueError("ReduceLROnPlateau.step(): metrics is NaN")
+        self.last_epoch += 1
+        if self._is_better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0     # bad epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+                old = float(group["lr"])
+                new = max(old * self.factor, min_lr)
+                if old - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def get_last_lr(self) -> List[float]:
         return list(self._last_lr)
 
-    def step(self) -> None:
-        """Advance one epoch: lr *= gamma when the epoch is a multiple of step_size."""
-        self.last_epoch += 1
-        for group in self.optimizer.param_groups:
-            if self.last_epoch != 0 and self.last_epoch % self.step_size == 0:
-                group["lr"] = group["lr"] * self.gamma
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
-
     def state_dict(self) -> Dict[str, Any]:
-        return OrderedDict(step_size=self.step_size, gamma=self.gamma,
-                           base_lrs=list(self.base_lrs), last_epoch=self.last_epoch,
-                           _last_lr=list(self._last_lr))
+        out = OrderedDict((k, getattr(self, k)) for k in self._state_keys)
+        out["min_lrs"] = list(self.min_lrs)
+        out["_last_lr"] = list(self._last_lr)
+        return out
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
-        for k in ("step_size", "gamma", "base_lrs", "last_epoch"):
-            if k not in state:
-                raise KeyError(f"StepLR.load_state_dict(): missing '{k}'")
-        self.step_size, self.gamma = int(state["step_size"]), float(state["gamma"])
-        self.base_lrs, self.last_epoch = list(state["base_lrs"]), int(state["last_epoch"])
+        missing = [k for k in self._state_keys if k not in state]
+        if missing:
+            raise KeyError(f"ReduceLROnPlateau.load_state_dict(): missing {missing}")
+        for k in self._state_keys:
+            setattr(self, k, list(state[k]) if k == "min_lrs" else state[k])
         self._last_lr = list(state.get("_last_lr", [g["lr"] for g in self.optimizer.param_groups]))

@@ -16,18 +16,31 @@ direction (suffix "" or "_reverse"):
 with G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n), R = P or H, In_0 = input_size,
 In_k = D*R.  The output of a call is (T, B, D*R), or (B, T, D*R) with batch_first;
 h_n and c_n are (L*D, B, R) and (L*D, B, H), layer-major then direction.
+
+With lengths, steps t >= lengths[b] are padding and never read: NaN or inf there is
+ignored; at a valid step it is refused with its index (in the layout passed).
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from rnnc import _C
 from rnnc import functional as F
 from rnnc.init import orthogonal_, xavier_uniform_
-from rnnc.module import Module, Parameter, as_float_dtype
+from rnnc.module import Module, Parameter, as_float_dtype, as_input_array
 
 _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+
+
+def dtype_advice(arr_dtype: np.dtype, layer_dtype: np.dtype) -> str:
+    """What to do about input of the wrong dtype, in words the user can follow."""
+    if arr_dtype.kind == "f" and arr_dtype.itemsize in (4, 8):   # the other layer dtype
+        return (f"cast the input with x.astype(np.{layer_dtype.name}) or the layer with "
+                f".{'double' if arr_dtype.itemsize == 8 else 'float'}()")
+    return f"cast the input with x.astype(np.{layer_dtype.name})"
 
 
 def check_input_dtype(layer: Module, name: str, arr: np.ndarray) -> None:
@@ -38,7 +51,32 @@ def check_input_dtype(layer: Module, name: str, arr: np.ndarray) -> None:
     if arr.dtype.newbyteorder("=") != layer.dtype:  # byte order aside (read as native)
         raise TypeError(
             f"{type(layer).__name__}: {name} has dtype {arr.dtype} but the layer's "
-            f"parameters are {layer.dtype}; cast the input or call .to({arr.dtype.name})")
+            f"parameters are {layer.dtype}; {dtype_advice(arr.dtype, layer.dtype)}")
+
+
+def screen_nonfinite(layer: Module, x: np.ndarray, lengths, time_axis: int) -> np.ndarray:
+    """The padding contract: steps t >= lengths[b] are never read, so NaN or inf there is
+    ignored (those steps are zeroed in a copy); NaN or inf at a valid step is refused
+    with its index in the caller's layout.  Returns x or the zeroed copy."""
+    fast = x.flags.c_contiguous and x.dtype.isnative
+    finite = _C.first_nonfinite([x]) < 0 if fast else np.isfinite(x).all()
+    if finite:
+        return x
+    bad = ~np.isfinite(x)
+    steps = np.arange(x.shape[time_axis])
+    if lengths is not None and x.ndim == 3:
+        lengths = np.asarray(lengths).reshape(-1)
+        valid = steps[:, None] < lengths[None, :] if time_axis == 0 else \
+            steps[None, :] < lengths[:, None]            # (T, B) or (B, T)
+        in_valid = bad & valid[:, :, None]
+        if not in_valid.any():
+            return np.where(valid[:, :, None], x, 0).astype(x.dtype)
+        bad = in_valid
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = "" if x.ndim != 3 else f" (batch {idx[1 - time_axis]}, step {idx[time_axis]})"
+    raise ValueError(f"{type(layer).__name__}: input contains NaN or inf, first at index "
+                     f"{idx}{where}; padded steps (t >= lengths[b]) may hold anything, "
+                     f"valid steps must be finite")
 
 
 class RNNBase(Module):
@@ -56,6 +94,11 @@ class RNNBase(Module):
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
         if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        if dropout and num_layers == 1:   # torch warns too: the last layer gets no dropout
+            warnings.warn(f"dropout={dropout} has no effect with num_layers=1: dropout is "
+                          "applied to the outputs of every layer but the last, so it needs "
+                          "num_layers > 1 (or use an rnnc.Dropout layer after this one)",
+                          UserWarning, stacklevel=3)
         if proj_size and mode != "lstm":
             raise ValueError("proj_size is only supported by LSTM")
         if proj_size >= hidden_size:
@@ -97,6 +140,19 @@ class RNNBase(Module):
                 for name, shape in shapes:
                     self.register_parameter(name, Parameter(np.zeros(shape, dt)))
         self.reset_parameters(init, forget_bias)
+
+    def get_config(self) -> dict:
+        """The constructor's arguments (what rnnc.save stores; weights travel apart)."""
+        cfg = dict(input_size=self.input_size, hidden_size=self.hidden_size,
+                   num_layers=self.num_layers, bias=self.bias, batch_first=self.batch_first,
+                   dropout=self.dropout, bidirectional=self.bidirectional, dtype=self.dtype.name)
+        if self.mode == "lstm":
+            cfg["proj_size"] = self.proj_size
+        if self.mode in ("lstm", "gru"):
+            cfg["layer_norm"] = self.layer_norm
+        if self.mode.startswith("rnn_"):
+            cfg["nonlinearity"] = self.mode[4:]
+        return cfg
 
     # -- initialisation -------------------------------------------------------------
     def reset_parameters(self, init: str = "uniform", forget_bias: float | None = None) -> None:
@@ -153,6 +209,16 @@ class RNNBase(Module):
                              f"(T, features), got shape {x.shape}")
         return (x.transpose(1, 0, 2) if self.batch_first else x), False
 
+    def _check_features(self, x: np.ndarray) -> None:
+        if x.ndim in (2, 3) and x.shape[-1] != self.input_size:
+            raise ValueError(f"{type(self).__name__}({self.input_size}, {self.hidden_size}): "
+                             f"input has {x.shape[-1]} features (the last axis of shape "
+                             f"{x.shape}) where the layer's input_size is {self.input_size}")
+
+    def _output_shape(self, x: np.ndarray) -> tuple:
+        width = self.num_directions * (self.proj_size or self.hidden_size)
+        return x.shape[:-1] + (width,)
+
     def _from_time_major(self, y: np.ndarray, unbatched: bool) -> np.ndarray:
         if unbatched:
             return y[:, 0, :]
@@ -172,7 +238,17 @@ class RNNBase(Module):
 
     def _run(self, x, states, lengths):
         """Shared forward: returns (output, final states tuple)."""
+        x = as_input_array(x, type(self).__name__, "input", self.dtype)
+        states = [(n, None if s is None else as_input_array(s, type(self).__name__, n, self.dtype))
+                  for n, s in states]
         xt, unbatched = self._to_time_major(x, "input")
+        self._check_features(x)
+        time_axis = 1 if self.batch_first and x.ndim == 3 else 0
+        if lengths is not None:   # the scan without lengths is the core's (no second pass)
+            screened = screen_nonfinite(self, x, lengths, time_axis)
+            if screened is not x:
+                x = screened
+                xt, unbatched = self._to_time_major(x, "input")
         states = tuple(self._check_state(n, s, unbatched) for n, s in states)
         if lengths is not None and unbatched:
             lengths = np.asarray(lengths)
@@ -185,6 +261,21 @@ class RNNBase(Module):
                   seed=int(self._rng.integers(2 ** 63)) if self.training and self.dropout else 0,
                   training=self.training)
         w = self._weights()
+        try:
+            finals, out, saved = self._call_core(xt, w, states, kw)
+        except ValueError as exc:
+            if "x contains NaN or inf" in str(exc):   # say where, in the caller's layout
+                screen_nonfinite(self, x, None, time_axis)
+            raise
+        self._saved = saved
+        self._layout = unbatched
+        self._out_shape = self._output_shape(x)
+        if unbatched:
+            finals = tuple(f[:, 0, :] for f in finals)
+        return self._from_time_major(out, unbatched), finals
+
+    def _call_core(self, xt, w, states, kw):
+        """The functional call for this layer's mode -> (final states, output, saved)."""
         if self.mode == "lstm":
             hx = None if states[0] is None else states
             out, (h_n, c_n), saved = F.lstm_forward(xt, w, hx, layer_norm=self.layer_norm, **kw)
@@ -196,11 +287,7 @@ class RNNBase(Module):
             out, h_n, saved = F.rnn_forward(xt, w, states[0],
                                             nonlinearity=self.mode[4:], **kw)
             finals = (h_n,)
-        self._saved = saved
-        self._layout = unbatched
-        if unbatched:
-            finals = tuple(f[:, 0, :] for f in finals)
-        return self._from_time_major(out, unbatched), finals
+        return finals, out, saved
 
     def _run_backward(self, d_out, d_finals):
         if self._saved is None:
@@ -209,6 +296,12 @@ class RNNBase(Module):
         saved, unbatched = self._saved, self._layout
         if d_out is not None:
             check_input_dtype(self, "d_out", d_out)
+            if d_out.shape != self._out_shape:   # reported in the caller's layout
+                layout = "(T, D*R)" if unbatched else \
+                    "(B, T, D*R)" if self.batch_first else "(T, B, D*R)"
+                raise ValueError(f"{type(self).__name__}.backward: d_out must have shape "
+                                 f"{layout} = {self._out_shape} like the forward output, "
+                                 f"got {d_out.shape}")
             d_out = d_out[:, None, :] if unbatched else (
                 d_out.transpose(1, 0, 2) if self.batch_first and d_out.ndim == 3 else d_out)
         fixed = []
@@ -226,7 +319,7 @@ class RNNBase(Module):
             grads = F.rnn_backward(saved, d_out, fixed[0])
         self._saved = None
         for name, p in self.named_parameters():
-            p.grad += grads[name]  # gradients accumulate until zero_grad()
+            p.accumulate(grads[name])  # until zero_grad(); a frozen parameter: skipped
         dx = self._from_time_major(grads["x"], unbatched)
         dstates = [grads["h0"]] + ([grads["c0"]] if self.mode == "lstm" else [])
         if unbatched:

@@ -21,6 +21,7 @@ Contents
                                           inter-layer dropout (BPTT)
     grad_norm, clip_grad_norm, clip_grad_value
     sgd_step, adam_step                   one step of torch.optim.SGD / Adam / AdamW
+    rmsprop_step, adagrad_step            one step of torch.optim.RMSprop / Adagrad
     init_weights                          a PyTorch-ordered, PyTorch-initialised weights dict
 
 Single-step cells take their parameters as a dict `p` with short keys
@@ -766,6 +767,44 @@ def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_
     bias_correction2 = 1.0 - beta2 ** step
     denom = np.sqrt(v) / math.sqrt(bias_correction2) + eps
     param -= (lr / bias_correction1) * m / denom
+
+
+def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
+                 momentum=0.0, centered=False):
+    """One torch.optim.RMSprop step on `param` (in place).  state: dict updated in place
+    with torch's keys "step", "square_avg" and, when used, "momentum_buffer", "grad_avg"."""
+    if "step" not in state:
+        state.update(step=0, square_avg=np.zeros(param.shape))
+        if momentum > 0:
+            state["momentum_buffer"] = np.zeros(param.shape)
+        if centered:
+            state["grad_avg"] = np.zeros(param.shape)
+    state["step"] += 1
+    g = grad + weight_decay * param                        # L2 penalty folded into the gradient
+    sq = state["square_avg"] = alpha * state["square_avg"] + (1.0 - alpha) * g * g
+    if centered:                                           # variance instead of 2nd moment
+        ga = state["grad_avg"] = alpha * state["grad_avg"] + (1.0 - alpha) * g
+        avg = np.sqrt(sq - ga * ga) + eps
+    else:
+        avg = np.sqrt(sq) + eps
+    if momentum > 0:
+        buf = state["momentum_buffer"] = momentum * state["momentum_buffer"] + g / avg
+        param -= lr * buf
+    else:
+        param -= lr * g / avg
+
+
+def adagrad_step(param, grad, state, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10):
+    """One torch.optim.Adagrad step on `param` (in place).  state: dict updated in place
+    with torch's keys "step" and "sum" (the running sum of squared gradients)."""
+    if "step" not in state:
+        state.update(step=0, sum=np.full(param.shape, float(initial_accumulator_value)))
+    state["step"] += 1
+    g = grad + weight_decay * param
+    clr = lr / (1.0 + (state["step"] - 1) * lr_decay)    # decayed learning rate
+    s = state["sum"] = state["sum"] + g * g
+    param -= clr * g / (np.sqrt(s) + eps)
 
 
 # ------------------------------------------------------------------------ init

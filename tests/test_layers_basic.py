@@ -118,8 +118,9 @@ def test_linear_bad_input():
         m(np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"\(\.\.\., 4\)"):
         m(np.zeros((2, 5), np.float32))
-    with pytest.raises(TypeError, match="numpy.ndarray"):
-        m([[0.0] * 4])
+    assert Linear(4, 3)([[0.0] * 4]).shape == (1, 3)   # lists are converted (issue 17)
+    with pytest.raises(TypeError, match="numpy.ndarray or an array-like"):
+        m({"x": 1})
     with pytest.raises(RuntimeError, match="training mode"):
         m.backward(np.zeros((2, 3), np.float32))
     m.eval()

@@ -451,12 +451,15 @@ def test_recurrent_layers_check_their_arguments(cls):
     n = cls.__name__
     m = cls(I, H, seed=0)
     x = np.zeros((T, B, I), np.float32)
-    raises(TypeError, rf"{n}: input must be a numpy.ndarray, got list", m, x.tolist())
+    # lists are converted (issue 17); what NumPy cannot read is refused
+    np.testing.assert_array_equal(m(x.tolist())[0], m(x)[0])
+    raises(TypeError, rf"{n}: input must be a numpy.ndarray or an array-like", m, object())
     raises(TypeError, rf"{n}: input has dtype float64 but the layer's parameters are float32", m, x.astype(np.float64))
     raises(TypeError, rf"{n}: input has dtype int32", m, x.astype(np.int32))
     raises(ValueError, rf"{n}: input must be 3-D \(T, B, features\) or 2-D", m, x[None])
     raises(ValueError, rf"{n}: input must be 3-D", m, x[0, 0])
-    raises(ValueError, r"weights\['weight_ih_l0'\] must have shape", m, x[..., :2])
+    # the input is blamed, not the weight (issue 17)
+    raises(ValueError, r"input has 2 features .* where the layer's input_size is 3", m, x[..., :2])
     raises(ValueError, r"lengths must lie in \[0, T\]", m, x, lengths=[-1, 0, 1])
     raises(ValueError, rf"{n}: lengths for unbatched input \(T, features\) must hold one length", m, x[:, 0], lengths=[1, 2])
     raises(RuntimeError, rf"{n}.backward\(\) needs a forward\(\) in training mode first", cls(I, H).backward, x)
@@ -477,7 +480,8 @@ def test_recurrent_layers_check_their_arguments(cls):
                (np.zeros((1, B, H), np.float32), np.zeros((1, B, 2), np.float32)))
     else:
         raises(ValueError, r"h0 must have shape \(num_layers\*D, B, R\) = \(1, 3, 5\)", m, x, np.zeros((1, 2, H), np.float32))
-        raises(TypeError, rf"{n}: h0 must be a numpy.ndarray", m, x, [[0.0]])
+        raises(ValueError, r"h0 must have shape", m, x, [[0.0]])   # converted, then checked
+        raises(TypeError, rf"{n}: h0 must be a numpy.ndarray", m, x, "h0")
     m.weight_hh_l0.data[0, 0] = np.nan  # a parameter gone bad (e.g. a diverged update)
     raises(ValueError, rf"{n.lower() if n != 'RNN' else 'rnn'}_forward\(\): weights\['weight_hh_l0'\] contains NaN or inf", m, x)
     for kw, msg in [(dict(num_layers=0), "num_layers must be an integer >= 1"),
@@ -507,7 +511,8 @@ def test_cells_check_their_arguments(cls):
 
 def test_basic_layers_check_their_arguments():
     lin = rnnc.Linear(3, 2)
-    raises(TypeError, r"Linear: input must be a numpy.ndarray, got list", lin, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(lin([1.0, 2.0, 3.0]), lin(np.array([1, 2, 3], np.float32)))
+    raises(TypeError, r"Linear: input must be a numpy.ndarray or an array-like", lin, "123")
     raises(TypeError, r"Linear: input has dtype float64", lin, np.ones(3))
     raises(ValueError, r"Linear: input must have shape \(\.\.\., 3\), got \(2, 4\)", lin, np.ones((2, 4), np.float32))
     raises(RuntimeError, r"Linear.backward\(\) needs a forward\(\)", rnnc.Linear(3, 2).backward, np.ones((1, 2), np.float32))
@@ -530,7 +535,8 @@ def test_basic_layers_check_their_arguments():
         n = cls.__name__
         m = cls(batch_first=True)
         x = np.ones((2, 5, 3), np.float32)
-        raises(TypeError, rf"{n}: input must be a float numpy.ndarray", m, x.tolist())
+        np.testing.assert_array_equal(m(x.tolist()), m(x))   # lists are converted
+        raises(TypeError, rf"{n}: input must be a float numpy.ndarray", m, x.astype(int))
         raises(ValueError, rf"{n}: input must be 3-D", m, x[0])
         raises(TypeError, rf"{n}: lengths must be an integer array, got dtype float64", m, x, lengths=[1.5, 2])
         raises(ValueError, rf"{n}: lengths must be in \[0, T=5\]", m, x, lengths=[6, 2])
