@@ -12,7 +12,10 @@ from setuptools import Extension, setup
 
 sources = sorted(glob.glob(os.path.join("csrc", "**", "*.c"), recursive=True))
 compile_args = ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                "-fno-math-errno", "-pthread"]
+                "-fno-math-errno", "-pthread",
+                # a call to an API the target Python or NumPy lacks (Py_NewRef on 3.9, say)
+                # is a build error here, not an undefined symbol at import
+                "-Werror=implicit-function-declaration"]
 link_args = ["-pthread", "-lm"]
 if os.environ.get("RNNC_DEBUG"):
     compile_args = [a for a in compile_args if a != "-O3"] + ["-O0", "-g"]
@@ -30,7 +33,12 @@ setup(
             depends=sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
                            + glob.glob(os.path.join("csrc", "**", "*.inc"), recursive=True)),
             include_dirs=["csrc", np.get_include()],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_20_API_VERSION")],
+            # The binding calls PyDataMem_SetHandler, part of NumPy's C API since 1.22:
+            # built against NumPy 2 without this target, the extension leaves it out of
+            # the API table and fails to import.  The run-time minimum in pyproject.toml
+            # ("numpy>=1.22") is the same version.
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_20_API_VERSION"),
+                           ("NPY_TARGET_VERSION", "NPY_1_22_API_VERSION")],
             extra_compile_args=compile_args,
             extra_link_args=link_args,
         )

@@ -630,7 +630,7 @@ static PyObject *py_rnn_forward(PyObject *self, PyObject *args, PyObject *kw)
                          data_or_null(saved), PyArray_DATA(x), data_or_null(h0), data_or_null(c0),
                          len ? (const int64_t *)PyArray_DATA(len) : NULL, w);
     Py_END_ALLOW_THREADS
-    if (s == RNNC_ERR_NONFINITE && check_products) { result = Py_NewRef(Py_None); goto fail; }
+    if (s == RNNC_ERR_NONFINITE && check_products) { Py_INCREF(Py_None); result = Py_None; goto fail; }
     if (s != RNNC_OK) { raise_rnn_status(s, F, &cfg); goto fail; }
     result = Py_BuildValue("(OOOO)", out, h_n, c_n ? (PyObject *)c_n : Py_None,
                            saved ? (PyObject *)saved : Py_None);

@@ -30,6 +30,22 @@ set_num_threads = _C.set_num_threads
 get_num_threads = _C.get_num_threads
 empty_cache = _C.empty_cache
 
+# Submodules the README names, imported on first use (rnnc.datasets and rnnc.training
+# together would add tens of milliseconds to every `import rnnc`).
+_LAZY_SUBMODULES = ("training", "tbptt", "checkpoint", "datasets", "text")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f"rnnc.{name}")  # also sets rnnc.<name>
+    raise AttributeError(f"module 'rnnc' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
+
 __all__ = [
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerNorm",
     "Linear", "Embedding", "Dropout", "ReLU", "Tanh", "Sigmoid", "Sequential",

@@ -345,16 +345,54 @@ class _MetricSums:
         return out
 
 
+class _EpochLine:
+    """The progress of one epoch in a notebook without ipywidgets: one plain line when the
+    epoch ends.  (tqdm's text bar there turns every refresh into a separate cell output.)
+    Implements the part of tqdm's interface that fit and TBPTT use."""
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self.n, self.postfix = total, desc, 0, {}
+
+    def update(self, n: int = 1):
+        self.n += n
+
+    def set_postfix(self, ordered_dict=None, **kwargs):
+        self.postfix = dict(ordered_dict or {}, **kwargs)
+
+    def close(self):
+        items = ", ".join(f"{k}={v}" for k, v in self.postfix.items())
+        print(f"{self.desc}: {self.n}/{self.total} batches" + (f", {items}" if items else ""), flush=True)
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where text progress bars do not update in place)."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
 def _progress_bar(total: int, desc: str, enabled: bool):
+    """A progress bar for one epoch: tqdm's widget bar in a notebook with ipywidgets, one
+    plain line per epoch in a notebook without, tqdm's text bar in a terminal."""
     if not enabled:
         return None
+    kwargs = dict(total=total, desc=desc, unit="batch", leave=True)
+    if _in_notebook():
+        try:
+            import ipywidgets  # noqa: F401  (tqdm.notebook needs it)
+            from tqdm.notebook import tqdm
+        except ImportError:
+            return _EpochLine(total, desc)
+        return tqdm(**kwargs)
     try:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
     except ImportError:
         warnings.warn("progress=True needs tqdm (pip install tqdm); training without a bar",
                       RuntimeWarning, stacklevel=3)
         return None
-    return tqdm(total=total, desc=desc, unit="batch", leave=True, dynamic_ncols=True)
+    return tqdm(dynamic_ncols=True, **kwargs)
 
 
 def _check_positive_int(name, v):

@@ -23,6 +23,10 @@ need the characters that have not been generated yet.
 --hello is the lecture example: the vocabulary h, e, l, o as one-hot vectors, the input
 "hell" and the target "ello"; a small vanilla RNN (or --cell lstm/gru) learns it, prints
 the softmax at every step, and generates "hello" from "h".
+
+Outputs: training writes, in --out DIR (default ./rnnc_charlm/), model.ckpt (weights,
+configuration, training history; rnnc.checkpoint format) and vocab.json (the character
+vocabulary); --sample reads both.  The generated text is printed.  --hello writes nothing.
 """
 from __future__ import annotations
 
@@ -43,6 +47,9 @@ from rnnc.optim import Adam
 from rnnc.recurrent import GRU, LSTM, RNN
 from rnnc.tbptt import TBPTT
 from rnnc.text import Vocab
+
+from rnnc.apps._cli import UsageError, nonnegative_float, positive_int
+from rnnc.apps import _cli
 
 DEFAULT_OUT = "rnnc_charlm"
 MODEL_FILE = "model.ckpt"
@@ -70,13 +77,17 @@ def sample_next(logits: np.ndarray, rng: np.random.Generator, temperature: float
                 top_k: int | None = None, banned=()) -> int:
     """Draw one id from logits (V,): softmax(logits / temperature) restricted to the top_k
     largest entries; `banned` ids (e.g. <pad>, <unk>) are never drawn.  temperature 0
-    means greedy (argmax)."""
+    means greedy (argmax); top_k None means every character."""
+    if not temperature >= 0:
+        raise ValueError(f"sample_next: temperature must be >= 0 (0 = greedy), got {temperature}")
+    if top_k is not None and (isinstance(top_k, bool) or int(top_k) != top_k or top_k < 1):
+        raise ValueError(f"sample_next: top_k must be an integer >= 1 or None, got {top_k!r}")
     z = np.array(logits, dtype=np.float64)
     z[list(banned)] = -np.inf
     if temperature <= 0:
         return int(np.argmax(z))
     z = z / temperature
-    if top_k is not None and 0 < top_k < z.size:
+    if top_k is not None and top_k < z.size:
         kth = np.partition(z, -top_k)[-top_k]
         z[z < kth] = -np.inf  # keep only the k most likely characters
     p = softmax(z)
@@ -135,16 +146,16 @@ def load_model(out_dir):
 # --------------------------------------------------------------------------- training
 def train(cfg: dict, progress: bool = True, log=print, distributed: bool = False) -> dict:
     """distributed: data-parallel over the MPI ranks (rnnc.distributed); rank 0 logs and saves."""
-    from rnnc.datasets import load_char_corpus
-
     root = not distributed or dist.rank() == 0
     log = log if root else (lambda *a, **k: None)
 
-    text = load_char_corpus(cfg.get("text"), max_chars=cfg["max_chars"])
+    text = _load_text(cfg)
     n_val = max(int(len(text) * cfg["val_fraction"]), cfg["batch_size"] * 2 + 2)
     if len(text) - n_val < cfg["batch_size"] * 2 + 2:
-        raise ValueError(f"the text has {len(text)} characters: too short for --batch-size "
-                         f"{cfg['batch_size']} streams (use a longer text or a smaller batch)")
+        need = 2 * (cfg["batch_size"] * 2 + 2)
+        raise UsageError(f"--text {cfg.get('text')!r} has {len(text)} characters: too short for "
+                         f"--batch-size {cfg['batch_size']} streams (at least {need} characters; "
+                         f"give a longer text or a smaller --batch-size)")
     train_text, val_text = text[:-n_val], text[-n_val:]
     vocab = Vocab.from_texts([train_text], level="char", max_size=cfg["max_vocab"])
     train_ids, val_ids = vocab.encode(train_text), vocab.encode(val_text)
@@ -174,6 +185,22 @@ def train(cfg: dict, progress: bool = True, log=print, distributed: bool = False
     log(f"saved {os.path.join(cfg['out'], MODEL_FILE)} and {VOCAB_FILE}")
     results.update(model=model, vocab=vocab)
     return results
+
+
+def _load_text(cfg: dict) -> str:
+    """The training text; a --text file that cannot be read as asked is a UsageError."""
+    from rnnc.datasets import TextDecodeError, load_char_corpus
+
+    encoding = cfg.get("encoding", "utf-8")
+    try:
+        return load_char_corpus(cfg.get("text"), max_chars=cfg["max_chars"], encoding=encoding)
+    except TextDecodeError as exc:
+        raise UsageError(f"--text {cfg.get('text')!r} is not {encoding} text ({exc.reason}); "
+                         f"give its encoding with --encoding, e.g. --encoding latin-1") from None
+    except LookupError:
+        raise UsageError(f"--encoding {encoding!r} is not an encoding Python knows") from None
+    except (ValueError, OSError) as exc:  # an empty file, a directory, an unreadable file
+        raise UsageError(f"--text: {exc}") from None
 
 
 # ------------------------------------------------------------------------------ hello
@@ -214,37 +241,40 @@ def hello(cell: str = "rnn", hidden: int = 8, steps: int = 150, lr: float = 0.05
 
 
 # ------------------------------------------------------------------------------- CLI
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m rnnc.apps.charlm", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__[__doc__.index("\n") + 1:])
+def build_parser() -> argparse.ArgumentParser:
+    p = _cli.parser("python -m rnnc.apps.charlm", __doc__)
     p.add_argument("--hello", action="store_true", help="the tiny 'hello' demo (one-hot, 4 characters)")
     p.add_argument("--cell", choices=("rnn", "lstm", "gru"), default="rnn", help="cell of the --hello demo")
     p.add_argument("--sample", action="store_true", help="sample from the saved model (no training)")
-    p.add_argument("--text", help="train on this UTF-8 text file (default: the Python stdlib sources)")
+    p.add_argument("--text", help="train on this text file (default: the Python stdlib sources)")
+    p.add_argument("--encoding", default="utf-8", help="the --text file's encoding (utf-8)")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default ./{DEFAULT_OUT}/)")
     p.add_argument("--quick", action="store_true", help="a 40k-character corpus and a small model")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-chars", type=int, help="use at most this many characters (1,000,000)")
-    p.add_argument("--epochs", type=int, help="passes over the text (2)")
-    p.add_argument("--embed", type=int, help="character embedding size (64)")
-    p.add_argument("--hidden", type=int, help="LSTM hidden size (256)")
-    p.add_argument("--layers", type=int, help="stacked LSTM layers (2)")
-    p.add_argument("--dropout", type=float, help="dropout between stacked layers (0.1)")
-    p.add_argument("--batch-size", type=int, help="parallel streams (32)")
-    p.add_argument("--bptt", type=int, help="truncated-BPTT chunk length in characters (100)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (2e-3)")
-    p.add_argument("--clip", type=float, help="max global gradient norm per chunk (5.0)")
+    p.add_argument("--max-chars", type=positive_int, help="use at most this many characters (1,000,000)")
+    p.add_argument("--epochs", type=positive_int, help="passes over the text (2)")
+    p.add_argument("--embed", type=positive_int, help="character embedding size (64)")
+    p.add_argument("--hidden", type=positive_int, help="LSTM hidden size (256)")
+    p.add_argument("--layers", type=positive_int, help="stacked LSTM layers (2)")
+    p.add_argument("--dropout", type=_cli.dropout_rate, help="dropout between stacked layers (0.1)")
+    p.add_argument("--batch-size", type=positive_int, help="parallel streams (32)")
+    p.add_argument("--bptt", type=positive_int, help="truncated-BPTT chunk length in characters (100)")
+    p.add_argument("--lr", type=_cli.positive_float, help="Adam learning rate (2e-3)")
+    p.add_argument("--clip", type=_cli.positive_float, help="max global gradient norm per chunk (5.0)")
     p.add_argument("--prime", default="def ", help="text to start generating from ('def ')")
-    p.add_argument("--length", type=int, default=400, help="characters to generate (400)")
-    p.add_argument("--temperature", type=float, default=0.7, help="softmax temperature (0.7; 0 = greedy)")
-    p.add_argument("--top-k", type=int, default=None, help="sample among the k most likely characters")
-    p.add_argument("--threads", type=int, help="rnnc compute threads (default: all cores)")
+    p.add_argument("--length", type=positive_int, default=400, help="characters to generate (400)")
+    p.add_argument("--temperature", type=nonnegative_float, default=0.7, help="softmax temperature (0.7; 0 = greedy)")
+    p.add_argument("--top-k", type=positive_int, default=None, help="sample among the k most likely characters")
+    p.add_argument("--threads", type=positive_int, help="rnnc compute threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel training over MPI ranks: mpiexec -n 2 python -m "
                         "rnnc.apps.charlm --distributed (the --batch-size streams are split)")
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def config_from_args(args) -> dict:
@@ -254,16 +284,23 @@ def config_from_args(args) -> dict:
         v = getattr(args, key)
         if v is not None:
             cfg[key] = v
-    for key in ("max_chars", "epochs", "embed", "hidden", "layers", "batch_size", "bptt"):
-        if cfg[key] < 1:
-            raise SystemExit(f"--{key.replace('_', '-')} must be >= 1, got {cfg[key]}")
-    cfg.update(text=args.text, out=args.out, seed=args.seed, quick=bool(args.quick))
+    cfg.update(text=args.text, encoding=args.encoding, out=args.out, seed=args.seed,
+               quick=bool(args.quick))
     return cfg
 
 
 def main(argv=None) -> dict:
-    """Run the app; returns a dict of results ("history", "val_loss", "sample", ...)."""
-    args = parse_args(argv)
+    """Run the app; returns a dict of results ("history", "val_loss", "sample", ...).
+    A flag that cannot work is an argparse error (SystemExit 2, the message on stderr)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except UsageError as exc:
+        parser.error(str(exc))
+
+
+def _run(args) -> dict:
     if args.distributed:
         dist.init_for_app(args.threads)
     if args.threads is not None:

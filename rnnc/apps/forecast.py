@@ -32,6 +32,11 @@ inflation, T-bill) stay as they are; the default target is next quarter's inflat
 (annualised %), forecast from all six series (--target realgdp for GDP growth, which
 over the 2000-2009 test years, recession included, no model here beats the naive
 forecast).
+
+Outputs, in --out DIR (default ./rnnc_forecast/): model.ckpt (weights, configuration,
+the training part's scaling statistics, results; rnnc.checkpoint format, read back by
+rnnc.apps.forecast.load_model) and, unless --no-plot, the figure
+forecast_<dataset or csv>_<mode>.png.  The errors are printed.
 """
 from __future__ import annotations
 
@@ -41,6 +46,9 @@ import sys
 
 import numpy as np
 
+from rnnc import checkpoint
+from rnnc.apps import _cli
+from rnnc.apps._cli import UsageError, positive_int
 from rnnc.layers import LastStep, Linear, Sequential
 from rnnc.module import Module
 from rnnc.losses import MSELoss
@@ -49,6 +57,7 @@ from rnnc.recurrent import GRU, LSTM, RNN
 from rnnc.training import EarlyStopping, fit, predict
 
 DEFAULT_OUT = "rnnc_forecast"
+MODEL_FILE = "model.ckpt"
 MODES = ("many_to_one", "many_to_many", "seq2seq")
 # level series of macrodata become growth rates (100 * diff log); the others are rates already
 MACRO_LEVELS = {"realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "pop"}
@@ -87,7 +96,7 @@ def load_series(cfg: dict):
     names = [c.split(" ")[0] for c in columns]
     target = cfg.get("target") or names[0]
     if target not in names:
-        raise ValueError(f"target {target!r} is not one of the columns {names}")
+        raise UsageError(f"--target {target!r} is not one of the columns {names}")
     return values, tuple(columns), time, [names.index(target)], what
 
 
@@ -222,13 +231,26 @@ def mae(a, b) -> float:
 
 
 # ------------------------------------------------------------------------------- plot
-def plot(path, time, values, target_name, parts_idx, preds, naive, truth, recursive=None, title=""):
-    """Save the forecast figure (matplotlib, Agg backend) to `path`."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _figure():
+    """A matplotlib Figure not managed by pyplot: drawing and saving it leaves the
+    session's backend and its open figures alone (in a notebook, plt.show() still shows)."""
+    from matplotlib.figure import Figure
 
-    fig, axes = plt.subplots(2, 1, figsize=(11, 7.5))
+    return Figure(figsize=(11, 7.5))
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot(path, time, values, target_name, parts_idx, preds, naive, truth, recursive=None, title=""):
+    """Save the forecast figure to `path` (PNG)."""
+    fig = _figure()
+
+    axes = fig.subplots(2, 1)
     ax = axes[0]
     ax.plot(time, values, color="0.55", lw=1, label=f"{target_name} (data)")
     colors = {"val": "tab:orange", "test": "tab:red"}
@@ -251,21 +273,15 @@ def plot(path, time, values, target_name, parts_idx, preds, naive, truth, recurs
                 label=f"autoregressive {len(recursive)}-step forecast")
     ax.set_title("test period")
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_seq2seq(path, time, values, target_name, starts, pred, per_step, naive_step, title=""):
     """Forecast trajectories from non-overlapping test windows, and RMSE by steps ahead."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    fig = _figure()
 
     horizon = pred.shape[1]
-    fig, axes = plt.subplots(2, 1, figsize=(11, 7.5))
+    axes = fig.subplots(2, 1)
     ax = axes[0]
     lo = max(starts[0] - 3 * horizon, 0)
     ax.plot(time[lo:], values[lo:], "k.-", lw=1, label=f"{target_name} (data)")
@@ -284,11 +300,54 @@ def plot_seq2seq(path, time, values, target_name, starts, pred, per_step, naive_
     ax.set_ylabel("test RMSE")
     ax.set_title("error by forecast distance")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
+
+
+# ------------------------------------------------------------------------------ saving
+def save_model(out_dir: str, model, cfg: dict, scaler, n_targets: int, res: dict) -> str:
+    """model.ckpt into out_dir: weights, configuration, the scaling statistics of the
+    training part (inputs and forecasts are in scaled units) and the scalar results."""
+    os.makedirs(out_dir, exist_ok=True)
+    results = {k: v for k, v in res.items() if isinstance(v, (int, float, str))}
+    results["history"] = res["history"]
+    extra = {"app": "rnnc.apps.forecast", "config": _cli.jsonable(cfg), "n_targets": int(n_targets),
+             "scaler": {"mean": np.asarray(scaler.mean), "std": np.asarray(scaler.std)},
+             "results": _cli.jsonable(results)}
+    return checkpoint.save(os.path.join(out_dir, MODEL_FILE), model, extra=extra)
+
+
+def load_model(out_dir: str):
+    """(model in eval mode, config, StandardScaler of the training part) saved by a run."""
+    from rnnc.datasets import StandardScaler
+
+    path = os.path.join(out_dir, MODEL_FILE)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no trained model in {out_dir!r} (expected {MODEL_FILE}); train one "
+                                f"first: python -m rnnc.apps.forecast --out {out_dir}")
+    ckpt = checkpoint.load(path)
+    extra = ckpt["extra"]
+    if not isinstance(extra, dict) or extra.get("app") != "rnnc.apps.forecast":
+        raise ValueError(f"{path!r} is an rnnc checkpoint but not one written by rnnc.apps.forecast")
+    cfg = dict(extra["config"])
+    scaler = StandardScaler()
+    scaler.mean = np.asarray(extra["scaler"]["mean"])
+    scaler.std = np.asarray(extra["scaler"]["std"])
+    model = build_model(len(scaler.mean), extra["n_targets"], cfg)
+    model.load_state_dict(ckpt["model"])
+    model.eval()
+    return model, cfg, scaler
+
+
+def _save_and_plot(res, cfg, model, scaler, n_targets, log, draw):
+    """The outputs of a run, in cfg["out"]: model.ckpt, then the figure unless cfg["plot"] is False."""
+    res["model_path"] = save_model(cfg["out"], model, cfg, scaler, n_targets, res)
+    log(f"saved {res['model_path']}")
+    if cfg.get("plot", True):
+        name = f"forecast_{cfg['dataset'] if not cfg.get('csv') else 'csv'}_{cfg['mode']}.png"
+        res["plot"] = draw(os.path.join(cfg["out"], name))
+        log(f"saved plot {res['plot']}")
+    res["model"] = model
+    return res
 
 
 # -------------------------------------------------------------------------------- run
@@ -300,7 +359,7 @@ def run(cfg: dict, progress: bool = False, log=print) -> dict:
     n_test, n_val = round(0.2 * N), round(0.1 * N)
     n_train = N - n_val - n_test
     if n_train <= cfg["window"] + 2:
-        raise ValueError(f"{N} steps leave too little training data for --window {cfg['window']}")
+        raise UsageError(f"{N} steps leave too little training data for --window {cfg['window']}")
     scaler = StandardScaler().fit(values[:n_train])        # statistics of the training part only
     scaled = scaler.transform(values)
     if cfg["mode"] == "seq2seq":
@@ -349,13 +408,9 @@ def run(cfg: dict, progress: bool = False, log=print) -> dict:
         res["recursive"] = recursive
         log(f"autoregressive {steps}-step forecast from the start of the test period: "
             f"RMSE {rmse(recursive, truth[:steps]):.3f}")
-    if cfg.get("plot", True):
-        path = os.path.join(cfg["out"], f"forecast_{cfg['dataset'] if not cfg.get('csv') else 'csv'}_{cfg['mode']}.png")
-        res["plot"] = plot(path, time, values[:, tcol], tname, {"val": iva, "test": ite}, preds, naive, truth,
-                           recursive, title=f"{what}: {cfg['cell'].upper()} {cfg['mode']} forecast of {tname}")
-        log(f"saved plot {res['plot']}")
-    res["model"] = model
-    return res
+    return _save_and_plot(res, cfg, model, scaler, len(targets), log, lambda path: plot(
+        path, time, values[:, tcol], tname, {"val": iva, "test": ite}, preds, naive, truth,
+        recursive, title=f"{what}: {cfg['cell'].upper()} {cfg['mode']} forecast of {tname}"))
 
 
 def _run_seq2seq(cfg, values, scaled, scaler, columns, time, targets, what, sizes, progress, log):
@@ -369,7 +424,7 @@ def _run_seq2seq(cfg, values, scaled, scaler, columns, time, targets, what, size
         f"{len(Xtr)} train / {len(Xva)} val / {len(Xte)} test windows of {cfg['window']} steps, "
         f"forecasting {horizon} steps ahead (encoder-decoder)")
     if min(len(Xtr), len(Xva), len(Xte)) == 0:
-        raise ValueError(f"--horizon {horizon} is too long for this series' validation/test parts")
+        raise UsageError(f"--horizon {horizon} is too long for this series' validation/test parts")
     model = build_model(values.shape[1], len(targets), cfg)
     history = fit(model, (Xtr, Ytr), MSELoss(), Adam(model.parameters(), lr=cfg["lr"]),
                   epochs=cfg["epochs"], batch_size=cfg["batch_size"], val_data=(Xva, Yva),
@@ -398,21 +453,14 @@ def _run_seq2seq(cfg, values, scaled, scaler, columns, time, targets, what, size
     log(f"training mean:                RMSE {res['mean_rmse']:.3f}")
     log("RMSE by steps ahead: " + " ".join(f"{j + 1}:{r:.1f}" for j, r in enumerate(per_step)))
     log(f"skill vs naive (1 - RMSE ratio): {res['skill']:+.1%}")
-    if cfg.get("plot", True):
-        path = os.path.join(cfg["out"], f"forecast_{cfg['dataset'] if not cfg.get('csv') else 'csv'}_seq2seq.png")
-        res["plot"] = plot_seq2seq(path, time, values[:, tcol], tname, ite, pred, per_step, naive_step,
-                                   title=f"{what}: {cfg['cell'].upper()} encoder-decoder, "
-                                         f"{horizon} steps ahead")
-        log(f"saved plot {res['plot']}")
-    res["model"] = model
-    return res
+    return _save_and_plot(res, cfg, model, scaler, len(targets), log, lambda path: plot_seq2seq(
+        path, time, values[:, tcol], tname, ite, pred, per_step, naive_step,
+        title=f"{what}: {cfg['cell'].upper()} encoder-decoder, {horizon} steps ahead"))
 
 
 # ------------------------------------------------------------------------------- CLI
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m rnnc.apps.forecast", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__[__doc__.index("\n") + 1:])
+def build_parser() -> argparse.ArgumentParser:
+    p = _cli.parser("python -m rnnc.apps.forecast", __doc__)
     p.add_argument("--dataset", choices=("sunspots", "macrodata"), default="sunspots")
     p.add_argument("--csv", help="your own CSV/TSV file instead of --dataset")
     p.add_argument("--columns", help="comma-separated input columns (macrodata / --csv)")
@@ -420,24 +468,29 @@ def parse_args(argv=None):
     p.add_argument("--time-column", help="time column of a --csv file")
     p.add_argument("--mode", choices=MODES, default="many_to_one")
     p.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
-    p.add_argument("--window", type=int, help="input window length (20)")
-    p.add_argument("--hidden", type=int, help="hidden size (32)")
-    p.add_argument("--layers", type=int, help="stacked recurrent layers (1)")
-    p.add_argument("--epochs", type=int, help="maximum epochs (300; early stopping on validation MSE)")
-    p.add_argument("--batch-size", type=int, help="mini-batch size (16)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (3e-3)")
-    p.add_argument("--patience", type=int, help="early-stopping patience in epochs (40)")
-    p.add_argument("--clip", type=float, help="max global gradient norm (1.0)")
-    p.add_argument("--horizon", type=int, default=None,
+    p.add_argument("--window", type=positive_int, help="input window length (20)")
+    p.add_argument("--hidden", type=positive_int, help="hidden size (32)")
+    p.add_argument("--layers", type=positive_int, help="stacked recurrent layers (1)")
+    p.add_argument("--epochs", type=positive_int, help="maximum epochs (300; early stopping on validation MSE)")
+    p.add_argument("--batch-size", type=positive_int, help="mini-batch size (16)")
+    p.add_argument("--lr", type=_cli.positive_float, help="Adam learning rate (3e-3)")
+    p.add_argument("--patience", type=_cli.nonnegative_int, help="early-stopping patience in epochs (40)")
+    p.add_argument("--clip", type=_cli.positive_float, help="max global gradient norm (1.0)")
+    p.add_argument("--horizon", type=positive_int, default=None,
                    help="steps ahead: of the seq2seq forecast (10) and of the autoregressive "
                         "roll-out of the other modes (15)")
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"output directory for the plot (./{DEFAULT_OUT}/)")
-    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--out", default=DEFAULT_OUT,
+                   help=f"output directory for model.ckpt and the plot (./{DEFAULT_OUT}/)")
+    p.add_argument("--no-plot", action="store_true", help="no figure (no matplotlib needed)")
     p.add_argument("--quick", action="store_true", help="a small model and few epochs")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, help="rnnc compute threads (default: all cores)")
-    p.add_argument("--progress", action="store_true", help="a progress bar per epoch")
-    return p.parse_args(argv)
+    p.add_argument("--threads", type=positive_int, help="rnnc compute threads (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def config_from_args(args) -> dict:
@@ -446,9 +499,6 @@ def config_from_args(args) -> dict:
         v = getattr(args, key)
         if v is not None:
             cfg[key] = v
-    for key in ("window", "hidden", "layers", "epochs", "batch_size"):
-        if cfg[key] < 1:
-            raise SystemExit(f"--{key.replace('_', '-')} must be >= 1, got {cfg[key]}")
     cfg.update(dataset=args.dataset, csv=args.csv, target=args.target, time_column=args.time_column,
                columns=args.columns.split(",") if args.columns else None, mode=args.mode,
                cell=args.cell, out=args.out,
@@ -458,12 +508,17 @@ def config_from_args(args) -> dict:
 
 
 def main(argv=None) -> dict:
-    """Run the app; returns {"rmse", "mae", "naive_rmse", "naive_mae", "skill", "plot", ...}."""
-    args = parse_args(argv)
+    """Run the app; returns {"rmse", "mae", "naive_rmse", "naive_mae", "skill", "plot",
+    "model_path", ...}.  A flag that cannot work is an argparse error (SystemExit 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.threads is not None:
         import rnnc
         rnnc.set_num_threads(args.threads)
-    return run(config_from_args(args), progress=args.progress)
+    try:
+        return run(config_from_args(args), progress=not args.no_progress)
+    except UsageError as exc:
+        parser.error(str(exc))
 
 
 if __name__ == "__main__":

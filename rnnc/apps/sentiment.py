@@ -21,8 +21,12 @@ prediction (non-autoregressive); the "last" pooling takes the forward direction 
 snippet's last word and the reverse direction at its first word.  Training uses
 rnnc.training.fit (Adam, gradient clipping, a tqdm bar with the live loss); the weights
 of the epoch with the best validation accuracy are kept, then evaluated once on the
-test part.  The output directory receives model.ckpt (weights + configuration +
-history) and vocab.json, which --predict loads.
+test part.
+
+Outputs: training writes, in --out DIR (default ./rnnc_sentiment/), model.ckpt (weights,
+configuration, training history, label names; rnnc.checkpoint format), vocab.json (the
+word vocabulary) and results.json (configuration, accuracies, history); --predict reads
+model.ckpt and vocab.json.  Predictions are printed.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -43,6 +48,9 @@ from rnnc.optim import Adam
 from rnnc.recurrent import LSTM
 from rnnc.text import UNK_ID, Vocab
 from rnnc.training import EarlyStopping, evaluate, fit, predict
+
+from rnnc.apps import _cli
+from rnnc.apps._cli import UsageError, positive_int
 
 DEFAULT_OUT = "rnnc_sentiment"
 MODEL_FILE = "model.ckpt"
@@ -103,8 +111,15 @@ def prepare_data(cfg: dict) -> SentimentData:
     if cfg.get("data", "rotten_tomatoes") not in ("rotten_tomatoes", "vader"):
         kwargs = dict(text_column=cfg.get("text_column", "text"),
                       label_column=cfg.get("label_column", "label"))
-    corpus = load_sentiment(cfg.get("data", "rotten_tomatoes"), **kwargs)
+    try:
+        corpus = load_sentiment(cfg.get("data", "rotten_tomatoes"), **kwargs)
+    except ValueError as exc:  # a column that is not there, a label that is not one
+        raise UsageError(f"--data {cfg.get('data')!r}: {exc}") from None
     train, val, test = corpus.split(val_fraction=0.1, test_fraction=0.1, seed=cfg["seed"])
+    if min(len(train), len(val), len(test)) == 0:
+        raise UsageError(f"--data {cfg.get('data')!r} has {len(corpus)} labelled rows: too few to split "
+                         f"80/10/10 into train / validation / test ({len(train)} / {len(val)} / "
+                         f"{len(test)}); give at least 10 rows per class")
     if cfg.get("subset"):
         n_train, n_val, n_test = cfg["subset"]
         train = _subset(train, n_train, cfg["seed"])
@@ -138,12 +153,17 @@ def build_model(vocab_size: int, num_classes: int, cfg: dict) -> Sequential:
 
 
 def classify(model, vocab: Vocab, sentences, label_names, max_len: int = 64):
-    """[(label, probability of that label, probabilities (C,)), ...] for raw sentences."""
+    """[(label, probability of that label, probabilities (C,)), ...] for raw sentences.
+    A sentence without a single word is classified from <unk> alone, with a warning."""
     if isinstance(sentences, str):
         sentences = [sentences]
     sentences = list(sentences)
     if not sentences:
         return []
+    for i, s in enumerate(sentences):
+        if not vocab.tokenize(s):
+            warnings.warn(f"sentence {i} ({s!r}) has no words: its label is a guess from the "
+                          f"<unk> token alone", UserWarning, stacklevel=2)
     logits = predict(model, encode_texts(vocab, sentences, max_len), batch_size=64)  # (N, C)
     probs = softmax(logits.astype(np.float64), axis=-1)
     return [(label_names[int(p.argmax())], float(p.max()), p) for p in probs]
@@ -153,8 +173,8 @@ def save_model(out_dir: str, model, vocab: Vocab, cfg: dict, label_names, result
     """model.ckpt (weights, configuration, results) and vocab.json into out_dir."""
     os.makedirs(out_dir, exist_ok=True)
     vocab.save(os.path.join(out_dir, VOCAB_FILE))
-    extra = {"app": "rnnc.apps.sentiment", "config": _jsonable(cfg),
-             "label_names": list(label_names), "results": _jsonable(results)}
+    extra = {"app": "rnnc.apps.sentiment", "config": _cli.jsonable(cfg),
+             "label_names": list(label_names), "results": _cli.jsonable(results)}
     return checkpoint.save(os.path.join(out_dir, MODEL_FILE), model, extra=extra)
 
 
@@ -175,11 +195,6 @@ def load_model(out_dir: str):
     model.load_state_dict(ckpt["model"])
     model.eval()
     return model, vocab, cfg, label_names
-
-
-def _jsonable(obj):
-    """Plain Python numbers/lists/dicts (checkpoint extras and JSON)."""
-    return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 # --------------------------------------------------------------------------- training
@@ -226,7 +241,7 @@ def train(cfg: dict, progress: bool = True, log=print, distributed: bool = False
     if root:
         save_model(out_dir, model, data.vocab, cfg, data.label_names, results)
         with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as f:
-            json.dump(_jsonable({"config": cfg, **results}), f, indent=1)
+            json.dump(_cli.jsonable({"config": cfg, **results}), f, indent=1)
     log(f"saved {os.path.join(out_dir, MODEL_FILE)} and {VOCAB_FILE}")
     results.update(model=model, vocab=data.vocab, label_names=data.label_names,
                    out_dir=out_dir, test_examples=list(zip(test_texts[:5], yte[:5].tolist())))
@@ -239,10 +254,8 @@ def _print_predictions(preds, sentences, log=print):
 
 
 # ------------------------------------------------------------------------------- CLI
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m rnnc.apps.sentiment", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__[__doc__.index("\n") + 1:])
+def build_parser() -> argparse.ArgumentParser:
+    p = _cli.parser("python -m rnnc.apps.sentiment", __doc__)
     p.add_argument("--predict", nargs="+", metavar="SENTENCE",
                    help="classify these sentences with the saved model (no training)")
     p.add_argument("--classify", nargs="+", metavar="SENTENCE",
@@ -251,33 +264,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true",
                    help="small data subset and model, a few epochs (smoke test, < 1 min)")
     p.add_argument("--seed", type=int, default=0, help="seeds the split, the initial weights, shuffling")
-    p.add_argument("--epochs", type=int, help="maximum number of epochs (default 10; quick 3)")
-    p.add_argument("--hidden", type=int, help="LSTM hidden size per direction (default 128)")
-    p.add_argument("--embed", type=int, help="word embedding size (default 128)")
+    p.add_argument("--epochs", type=positive_int, help="maximum number of epochs (default 10; quick 3)")
+    p.add_argument("--hidden", type=positive_int, help="LSTM hidden size per direction (default 128)")
+    p.add_argument("--embed", type=positive_int, help="word embedding size (default 128)")
     bi = p.add_mutually_exclusive_group()
     bi.add_argument("--bidirectional", dest="bidirectional", action="store_true", default=None,
                     help="bidirectional LSTM (the default)")
     bi.add_argument("--no-bidirectional", dest="bidirectional", action="store_false",
                     help="forward-only LSTM")
     p.add_argument("--pool", choices=POOLS, help="many-to-one reduction over time (default max)")
-    p.add_argument("--dropout", type=float, help="dropout on embeddings and pooled features (0.5)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (2e-3)")
-    p.add_argument("--batch-size", type=int, help="mini-batch size (64)")
-    p.add_argument("--clip", type=float, help="max global gradient norm (5.0)")
-    p.add_argument("--max-len", type=int, help="keep the first N words of a snippet (64)")
-    p.add_argument("--min-freq", type=int, help="keep training words seen at least N times (2)")
-    p.add_argument("--max-vocab", type=int, help="vocabulary size cap, specials included (20000)")
-    p.add_argument("--patience", type=int, help="early stopping on validation accuracy (3 epochs)")
+    p.add_argument("--dropout", type=_cli.dropout_rate, help="dropout on embeddings and pooled features (0.5)")
+    p.add_argument("--lr", type=_cli.positive_float, help="Adam learning rate (2e-3)")
+    p.add_argument("--batch-size", type=positive_int, help="mini-batch size (64)")
+    p.add_argument("--clip", type=_cli.positive_float, help="max global gradient norm (5.0)")
+    p.add_argument("--max-len", type=positive_int, help="keep the first N words of a snippet (64)")
+    p.add_argument("--min-freq", type=positive_int, help="keep training words seen at least N times (2)")
+    p.add_argument("--max-vocab", type=positive_int, help="vocabulary size cap, specials included (20000)")
+    p.add_argument("--patience", type=_cli.nonnegative_int, help="early stopping on validation accuracy (3 epochs)")
     p.add_argument("--data", default="rotten_tomatoes",
                    help="'rotten_tomatoes' (default) or a CSV/TSV file of labelled texts")
     p.add_argument("--text-column", default="text", help="text column of a --data file")
     p.add_argument("--label-column", default="label", help="label column of a --data file")
-    p.add_argument("--threads", type=int, help="rnnc compute threads (default: all cores)")
+    p.add_argument("--threads", type=positive_int, help="rnnc compute threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel training over MPI ranks: mpiexec -n 2 python -m "
                         "rnnc.apps.sentiment --distributed (--batch-size is the global batch)")
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def config_from_args(args: argparse.Namespace) -> dict:
@@ -290,18 +307,22 @@ def config_from_args(args: argparse.Namespace) -> dict:
             cfg[key] = v
     cfg.update(seed=args.seed, out=args.out, data=args.data, quick=bool(args.quick),
                text_column=args.text_column, label_column=args.label_column)
-    for key in ("epochs", "hidden", "embed", "batch_size", "max_len", "min_freq", "max_vocab"):
-        if cfg[key] < 1:
-            raise SystemExit(f"--{key.replace('_', '-')} must be >= 1, got {cfg[key]}")
-    if not 0 <= cfg["dropout"] < 1:
-        raise SystemExit(f"--dropout must be in [0, 1), got {cfg['dropout']}")
     return cfg
 
 
 def main(argv=None) -> dict:
     """Run the app; returns {"test_accuracy", "val_accuracy", "history", "train_seconds",
-    "predictions", "out_dir", "model", "vocab", ...} (only "predictions" with --predict)."""
-    args = parse_args(argv)
+    "predictions", "out_dir", "model", "vocab", ...} (only "predictions" with --predict).
+    A flag that cannot work is an argparse error (SystemExit 2, the message on stderr)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except UsageError as exc:
+        parser.error(str(exc))
+
+
+def _run(args) -> dict:
     if args.distributed:
         dist.init_for_app(args.threads)
     if args.threads is not None:

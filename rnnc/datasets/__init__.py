@@ -21,6 +21,7 @@ from rnnc.datasets.sentiment import (
     rotten_tomatoes_path,
 )
 from rnnc.datasets.text import (
+    TextDecodeError,
     load_char_corpus,
     load_python_stdlib_text,
     load_text_file,
@@ -43,7 +44,7 @@ __all__ = [
     "MissingDataError", "split_indices",
     "TextClassificationData", "load_rotten_tomatoes", "load_sentiment", "load_text_classification_csv",
     "load_vader_sentences", "rotten_tomatoes_path",
-    "load_char_corpus", "load_python_stdlib_text", "load_text_file", "stdlib_source_files",
+    "TextDecodeError", "load_char_corpus", "load_python_stdlib_text", "load_text_file", "stdlib_source_files",
     "MinMaxScaler", "StandardScaler", "TimeSeries", "chronological_split", "fill_missing", "load_co2",
     "load_macrodata", "load_sunspots", "load_timeseries_csv", "sliding_windows",
 ]

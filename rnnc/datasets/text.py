@@ -14,6 +14,15 @@ import numbers
 import os
 import sysconfig
 
+class TextDecodeError(ValueError):
+    """A text file is not in the encoding it was read with; `reason` is the codec's own
+    description (position and byte)."""
+
+    def __init__(self, message, reason):
+        super().__init__(message)
+        self.reason = reason
+
+
 _SKIPPED_DIRS = {"site-packages", "dist-packages", "__pycache__", "test", "tests", "idle_test"}
 
 
@@ -90,15 +99,15 @@ def load_text_file(path, max_chars=None, encoding="utf-8", errors="strict"):
         with open(path, encoding=encoding, errors=errors) as f:
             text = f.read() if max_chars is None else f.read(max_chars)
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{func}: {path!r} is not {encoding} text ({exc}); pass encoding=... "
-                         f"or errors='replace'") from None
+        raise TextDecodeError(f"{func}: {path!r} is not {encoding} text ({exc}); pass encoding=... "
+                              f"or errors='replace'", str(exc)) from None
     if not text:
         raise ValueError(f"{func}: {path!r} is empty")
     return text
 
 
-def load_char_corpus(path=None, max_chars=1_000_000, encoding="utf-8"):
+def load_char_corpus(path=None, max_chars=1_000_000, encoding="utf-8", errors="strict"):
     """A user's text file when `path` is given, else the Python stdlib source."""
     if path is None:
         return load_python_stdlib_text(max_chars=max_chars)
-    return load_text_file(path, max_chars=max_chars, encoding=encoding)
+    return load_text_file(path, max_chars=max_chars, encoding=encoding, errors=errors)
