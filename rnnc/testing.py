@@ -127,7 +127,7 @@ def _check_model(model):
         if p.data.dtype != np.float64:
             raise TypeError(f"gradcheck(): parameter '{name}' is {p.data.dtype}; gradient checks need "
                             f"float64 (central differences lose about half the digits): call "
-                            f"model.to(np.float64) (or build the layers with dtype=np.float64) first")
+                            f"model.double() (or build the layers with dtype=np.float64) first")
         params.append((name, p))
     return params
 
