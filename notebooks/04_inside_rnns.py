@@ -327,3 +327,47 @@ plt.figure(figsize=(8, 3))
 for ln, (losses, _) in results.items():
     plt.plot(np.convolve(losses, np.ones(5) / 5, mode="valid"), label=f"layer_norm={ln}")
 plt.xlabel("TBPTT chunk"); plt.ylabel("loss (nats/char)"); plt.legend(); plt.show()
+
+# %% [markdown]
+# ## Checking a backward with `rnnc.testing.gradcheck`
+#
+# A custom layer needs a hand-written `backward`, and a wrong one trains silently badly.
+# `rnnc.testing.gradcheck` compares it with central differences in float64 — for every
+# input entry and every parameter — and names what is wrong. Here `Scale` forgets a
+# factor of `x` in its weight gradient.
+
+# %%
+from rnnc import testing
+
+
+class Scale(rnnc.Module):
+    """y = x * w (elementwise), with a backward that forgets a factor of x."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.w = rnnc.Parameter(np.linspace(0.5, 1.5, n))
+
+    def forward(self, x):
+        self.x = x
+        return x * self.w.data
+
+    def backward(self, d_out):
+        self.w.grad += d_out.sum(axis=0)   # wrong: should be (d_out * self.x).sum(axis=0)
+        return d_out * self.w.data          # right
+
+
+model = rnnc.Sequential(rnnc.LSTM(3, 4, batch_first=True, dtype=np.float64, seed=0),
+                        rnnc.LastStep(), Scale(4))
+x = np.random.default_rng(0).standard_normal((2, 5, 3))
+result = testing.gradcheck(model, x, raise_exception=False)
+print(result)                       # names "2.w", its worst entry, analytic vs numerical
+
+
+class FixedScale(Scale):
+    def backward(self, d_out):
+        self.w.grad += (d_out * self.x).sum(axis=0)   # dL/dw = sum over the batch of d_out * x
+        return d_out * self.w.data
+
+
+fixed = rnnc.Sequential(model[0], model[1], FixedScale(4))
+print(testing.gradcheck(fixed, x))  # True
