@@ -4,8 +4,8 @@
  * One small pool of pthreads (no OpenMP, so rnnc never oversubscribes the CPU
  * together with torch's or NumPy's pools).  Idle workers spin briefly on the job
  * counter, then block on a condition variable, so back-to-back short jobs (one
- * recurrent step) start in well under a microsecond while an idle process burns
- * no CPU.
+ * recurrent step) start without the wake-up of a sleeping thread, while an idle
+ * process burns no CPU.
  *
  * Only one parallel region runs at a time.  A caller that finds the pool busy --
  * another Python thread, or a region started from inside a region -- runs its

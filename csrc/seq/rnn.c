@@ -218,47 +218,89 @@ rnnc_status rnnc_rnn_saved_offsets(const rnnc_rnn_config *cfg, int64_t l, int64_
     return RNNC_OK;
 }
 
+/* The checks of a forward call, in the order that decides which status a call with
+ * several faults gets; fills *dm. */
+static rnnc_status check_forward_call(const rnnc_rnn_config *cfg, rnnc_rnn_dims *dm,
+                                      const void *out, const void *h_n, const void *c_n,
+                                      const void *saved, const void *x, const void *c0,
+                                      const int64_t *lengths, const rnnc_layer_weights *w)
+{
+    rnnc_status st = check_config(cfg, dm);
+    if (st != RNNC_OK) return st;
+    const int lstm = cfg->cell == RNNC_LSTM;
+    if (!h_n || (lstm && !c_n) || (!lstm && (c_n || c0))) return RNNC_ERR_ARG;
+    if (dm->T * dm->B > 0 && (!x || !out)) return RNNC_ERR_ARG;
+    if (cfg->training && !saved) return RNNC_ERR_ARG;
+    if ((st = check_weights(cfg, w)) != RNNC_OK) return st;
+    return check_lengths(lengths, dm->B, dm->T);
+}
+
+/* A forward call with T*B = 0: nothing runs, h_n = h0, c_n = c0 (zeros when absent). */
+static void forward_empty(const rnnc_rnn_config *cfg, const rnnc_rnn_dims *dm, void *h_n,
+                          void *c_n, void *saved, const void *h0, const void *c0)
+{
+    const int lstm = cfg->cell == RNNC_LSTM;
+    const size_t es = cfg->dtype == RNNC_F32 ? 4 : 8;
+    const size_t nh = (size_t)(dm->L * dm->D * dm->B * dm->R) * es;
+    const size_t nc = (size_t)(dm->L * dm->D * dm->B * dm->H) * es;
+    if (h0) memcpy(h_n, h0, nh);
+    else memset(h_n, 0, nh);
+    if (lstm) {
+        if (c0) memcpy(c_n, c0, nc);
+        else memset(c_n, 0, nc);
+    }
+    if (!cfg->training) return;
+    /* T == 0: the saved states hs[0] (and cs[0]) are h0 (c0) */
+    for (int64_t k = 0; k < dm->L * dm->D; k++) {
+        rnnc_saved_layout lay;
+        const size_t kh = nh / (size_t)(dm->L * dm->D), kc = nc / (size_t)(dm->L * dm->D);
+        rnnc_saved_layout_of(cfg, dm, k / dm->D, k % dm->D, &lay);
+        memcpy((unsigned char *)saved + lay.hs, (unsigned char *)h_n + k * kh, kh);
+        if (lstm) memcpy((unsigned char *)saved + lay.cs, (unsigned char *)c_n + k * kc, kc);
+    }
+}
+
 rnnc_status rnnc_rnn_forward(const rnnc_rnn_config *cfg,
                              void *out, void *h_n, void *c_n, void *saved,
                              const void *x, const void *h0, const void *c0,
                              const int64_t *lengths, const rnnc_layer_weights *w)
 {
     rnnc_rnn_dims dm;
-    rnnc_status st = check_config(cfg, &dm);
+    rnnc_status st = check_forward_call(cfg, &dm, out, h_n, c_n, saved, x, c0, lengths, w);
     if (st != RNNC_OK) return st;
-    const int lstm = cfg->cell == RNNC_LSTM;
-    const int64_t work = dm.T * dm.B;
-    if (!h_n || (lstm && !c_n) || (!lstm && (c_n || c0))) return RNNC_ERR_ARG;
-    if (work > 0 && (!x || !out)) return RNNC_ERR_ARG;
-    if (cfg->training && !saved) return RNNC_ERR_ARG;
-    if ((st = check_weights(cfg, w)) != RNNC_OK) return st;
-    if ((st = check_lengths(lengths, dm.B, dm.T)) != RNNC_OK) return st;
-
-    const size_t es = cfg->dtype == RNNC_F32 ? 4 : 8;
-    if (work == 0) { /* nothing runs: h_n = h0, c_n = c0 (zeros when absent) */
-        const size_t nh = (size_t)(dm.L * dm.D * dm.B * dm.R) * es;
-        const size_t nc = (size_t)(dm.L * dm.D * dm.B * dm.H) * es;
-        if (h0) memcpy(h_n, h0, nh);
-        else memset(h_n, 0, nh);
-        if (lstm) {
-            if (c0) memcpy(c_n, c0, nc);
-            else memset(c_n, 0, nc);
-        }
-        if (cfg->training) /* T == 0: the saved states hs[0] (and cs[0]) are h0 (c0) */
-            for (int64_t k = 0; k < dm.L * dm.D; k++) {
-                rnnc_saved_layout lay;
-                const size_t kh = nh / (size_t)(dm.L * dm.D), kc = nc / (size_t)(dm.L * dm.D);
-                rnnc_saved_layout_of(cfg, &dm, k / dm.D, k % dm.D, &lay);
-                memcpy((unsigned char *)saved + lay.hs, (unsigned char *)h_n + k * kh, kh);
-                if (lstm)
-                    memcpy((unsigned char *)saved + lay.cs, (unsigned char *)c_n + k * kc, kc);
-            }
+    if (dm.T * dm.B == 0) {
+        forward_empty(cfg, &dm, h_n, c_n, saved, h0, c0);
         return RNNC_OK;
     }
     unsigned char *sv = cfg->training ? (unsigned char *)saved : NULL;
     if (cfg->dtype == RNNC_F32)
         return rnnc_rnn_forward_f32(cfg, &dm, out, h_n, c_n, sv, x, h0, c0, lengths, w);
     return rnnc_rnn_forward_f64(cfg, &dm, out, h_n, c_n, sv, x, h0, c0, lengths, w);
+}
+
+/* The checks of a backward call, in the order that decides which status a call with
+ * several faults gets; fills *dm. */
+static rnnc_status check_backward_call(const rnnc_rnn_config *cfg, rnnc_rnn_dims *dm,
+                                       const rnnc_layer_grads *g, const void *dc0,
+                                       const void *d_cn, const void *saved, const void *x,
+                                       const int64_t *lengths, const rnnc_layer_weights *w)
+{
+    rnnc_status st = check_config(cfg, dm);
+    if (st != RNNC_OK) return st;
+    const int lstm = cfg->cell == RNNC_LSTM;
+    if (!cfg->training || !g || (!lstm && (dc0 || d_cn))) return RNNC_ERR_ARG;
+    if (dm->T * dm->B > 0 && (!x || !saved)) return RNNC_ERR_ARG;
+    if ((st = check_weights(cfg, w)) != RNNC_OK) return st;
+    for (int64_t k = 0; k < dm->L * dm->D; k++) { /* a gradient only where a weight is */
+        const rnnc_layer_grads *gl = &g[k];
+        const rnnc_layer_weights *wl = &w[k];
+        if ((gl->b_ih && !wl->b_ih) || (gl->b_hh && !wl->b_hh) || (gl->w_hr && !wl->w_hr) ||
+            (gl->ln_ih_w && !wl->ln_ih_w) || (gl->ln_ih_b && !wl->ln_ih_b) ||
+            (gl->ln_hh_w && !wl->ln_hh_w) || (gl->ln_hh_b && !wl->ln_hh_b) ||
+            (gl->ln_c_w && !wl->ln_c_w) || (gl->ln_c_b && !wl->ln_c_b))
+            return RNNC_ERR_ARG;
+    }
+    return check_lengths(lengths, dm->B, dm->T);
 }
 
 rnnc_status rnnc_rnn_backward(const rnnc_rnn_config *cfg,
@@ -268,25 +310,9 @@ rnnc_status rnnc_rnn_backward(const rnnc_rnn_config *cfg,
                               const int64_t *lengths, const rnnc_layer_weights *w)
 {
     rnnc_rnn_dims dm;
-    rnnc_status st = check_config(cfg, &dm);
+    rnnc_status st = check_backward_call(cfg, &dm, g, dc0, d_cn, saved, x, lengths, w);
     if (st != RNNC_OK) return st;
-    const int lstm = cfg->cell == RNNC_LSTM;
-    const int64_t work = dm.T * dm.B;
-    if (!cfg->training || !g || (!lstm && (dc0 || d_cn))) return RNNC_ERR_ARG;
-    if (work > 0 && (!x || !saved)) return RNNC_ERR_ARG;
-    if ((st = check_weights(cfg, w)) != RNNC_OK) return st;
-    for (int64_t k = 0; k < dm.L * dm.D; k++) { /* a gradient only where a weight is */
-        const rnnc_layer_grads *gl = &g[k];
-        const rnnc_layer_weights *wl = &w[k];
-        if ((gl->b_ih && !wl->b_ih) || (gl->b_hh && !wl->b_hh) || (gl->w_hr && !wl->w_hr) ||
-            (gl->ln_ih_w && !wl->ln_ih_w) || (gl->ln_ih_b && !wl->ln_ih_b) ||
-            (gl->ln_hh_w && !wl->ln_hh_w) || (gl->ln_hh_b && !wl->ln_hh_b) ||
-            (gl->ln_c_w && !wl->ln_c_w) || (gl->ln_c_b && !wl->ln_c_b))
-            return RNNC_ERR_ARG;
-    }
-    if ((st = check_lengths(lengths, dm.B, dm.T)) != RNNC_OK) return st;
-
-    if (work == 0) { /* nothing ran: the final-state gradients reach the initial state */
+    if (dm.T * dm.B == 0) { /* nothing ran: the final-state gradients reach the initial state */
         const int64_t nh = dm.L * dm.D * dm.B * dm.R, nc = dm.L * dm.D * dm.B * dm.H;
         if (cfg->dtype == RNNC_F32) {
             if (dh0 && d_hn) rnnc_add_into_f32(dh0, d_hn, nh);
