@@ -1,7 +1,6 @@
 /*
- * rnn_internal.h -- private interface between the sequence driver (csrc/seq/) and the
- * per-step cell kernels it calls: the full-row kernels of one step (the step-wise loop,
- * and layer norm) and the unit-slice kernels of the fused loop.  Not public API.
+ * rnn_internal.h -- private interface between the recurrent driver (rnn.c) and the
+ * per-step fused elementwise cell kernels (rnn_cells.c).  Not part of the public API.
  *
  * Shape legend as in rnnc.h: B batch rows of one time step, H hidden units,
  * G gates, GH = G*H.  Every kernel works on all B rows of ONE time step; rows are

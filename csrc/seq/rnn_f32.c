@@ -16,7 +16,7 @@
 
 typedef float real;
 #define RNNC_SFX f32
-#define RNNC_DT RNNC_F32
+#define RNNC_DTYPE RNNC_F32
 
 #include "seq/common.inc"
 #include "seq/fused.inc"

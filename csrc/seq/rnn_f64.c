@@ -16,7 +16,7 @@
 
 typedef double real;
 #define RNNC_SFX f64
-#define RNNC_DT RNNC_F64
+#define RNNC_DTYPE RNNC_F64
 
 #include "seq/common.inc"
 #include "seq/fused.inc"
