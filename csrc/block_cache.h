@@ -5,9 +5,8 @@
  * Why.  A training loop allocates the same few large arrays every step and frees them
  * again.  glibc returns such memory to the kernel (munmap, or trimming the top of the
  * heap) and takes it back on the next step, so every step pays a page fault and a
- * kernel zero-fill per 4 KB page.  Measured on a 2-core VM: float64 RNN H = 256,
- * B = 32, T = 50, fwd+bwd after a float32 call of the same shape took over 5,000
- * faults and 33-37 ms per call; without them 16.5 ms.
+ * kernel zero-fill per 4 KB page, which can cost as much as the call's arithmetic
+ * (BENCHMARKS.md, "Block cache: page faults").
  *
  * What.  A freed block of at least RNNC_BLOCK_CACHE_MIN bytes is kept idle (at most
  * RNNC_BLOCK_CACHE_SLOTS blocks and RNNC_BLOCK_CACHE_MAX_IDLE bytes; the least

@@ -1,6 +1,5 @@
 /*
- * rnn_internal.h -- private interface between the sequence driver (rnn.c with its
- * template rnn_driver.inc) and the per-step cell kernels (csrc/cells/, prototypes with
+ * rnn_internal.h -- private interface between the sequence driver (csrc/seq/) and the per-step cell kernels (csrc/cells/, prototypes with
  * every argument's shape and role in cells/cells.h).  Not part of the public API.
  *
  * Shape legend as in rnnc.h: B batch rows of one time step, H hidden units,

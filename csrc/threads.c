@@ -428,9 +428,9 @@ static void free_scratch(void *p)
 
 static void make_scratch_key(void) { pthread_key_create(&scratch_key, free_scratch); }
 
-void *rnnc_thread_scratch(int slot, size_t bytes)
+void *rnnc_thread_scratch(rnnc_scratch_slot slot, size_t bytes)
 {
-    if (slot < 0 || slot >= RNNC_SCRATCH_SLOTS) return NULL;
+    if ((int)slot < 0 || slot >= RNNC_SCRATCH_SLOTS) return NULL;
     scratch_slot *s = &tls_scratch[slot];
     if (s->cap >= bytes && s->ptr) return s->ptr;
     pthread_once(&scratch_once, make_scratch_key);

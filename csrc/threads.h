@@ -4,8 +4,8 @@
  * One small pool of pthreads (no OpenMP, so rnnc never oversubscribes the CPU
  * together with torch's or NumPy's pools).  Idle workers spin briefly on the job
  * counter, then block on a condition variable, so back-to-back short jobs (one
- * recurrent step) start in well under a microsecond while an idle process burns
- * no CPU.
+ * recurrent step) start without the wake-up of a sleeping thread, while an idle
+ * process burns no CPU.
  *
  * Only one parallel region runs at a time.  A caller that finds the pool busy --
  * another Python thread, or a region started from inside a region -- runs its
@@ -82,11 +82,29 @@ typedef void (*rnnc_task_fn)(void *ctx, int64_t task, int tid);
 void rnnc_parallel_for(int64_t n_tasks, int want, rnnc_task_fn fn, void *ctx, int flags);
 
 /* A 64-byte aligned scratch buffer of at least `bytes` owned by the calling thread,
- * reused across calls and freed when the thread exits; NULL if out of memory.
- * Slots 0..2 belong to GEMM; 3..5 are free for other kernels.  The contents are
- * undefined on entry; a slot must not be used by two nested callers. */
-#define RNNC_SCRATCH_SLOTS 6
-void *rnnc_thread_scratch(int slot, size_t bytes);
+ * reused across calls and freed when the thread exits; NULL if out of memory.  The
+ * contents are undefined on entry; a slot must not be used by two nested callers.
+ * Reuse is the point: a loop that calls the core every step touches no fresh pages.
+ * Names that share a value share the slot: their users never run nested (forward and
+ * backward are separate calls; the fused region runs after the driver took its slots). */
+typedef enum {
+    RNNC_SCRATCH_GEMM_A = 0,      /* GEMM: packed blocks of A; GEMV: a contiguous x */
+    RNNC_SCRATCH_GEMM_B = 1,      /* GEMM: packed blocks of B (rnnc_gemm_inplace too: the
+                                     fused loop takes it ahead, so those cannot fail) */
+    RNNC_SCRATCH_GEMM_Y = 2,      /* GEMV: a contiguous y */
+    RNNC_SCRATCH_FUSED_PANELS = 3, /* fused loop, calling thread: W_hh packed into panels,
+                                     shared by the region's threads */
+    RNNC_SCRATCH_PROJECTION = 4,  /* forward, calling thread: the input projection
+                                     [T*B, G*H] (inference, and a plain RNN's training) */
+    RNNC_SCRATCH_DGX = 4,         /* backward, calling thread: input-side gate gradients
+                                     dGx [T*B, G*H] */
+    RNNC_SCRATCH_FUSED_TILE = 5,  /* fused forward, every thread: its step tile (and, while
+                                     packing, the gathered rows of its chunk of W_hh) */
+    RNNC_SCRATCH_DGH = 5,         /* backward, calling thread: hidden-side gate gradients
+                                     dGh (layer norm [T*B, G*H]; fused GRU a ring [2, B, G*H]) */
+    RNNC_SCRATCH_SLOTS = 6
+} rnnc_scratch_slot;
+void *rnnc_thread_scratch(rnnc_scratch_slot slot, size_t bytes);
 
 /* Number of online CPUs (>= 1). */
 int rnnc_num_cpus(void);

@@ -168,7 +168,7 @@ def test_batch_of_one_large_hidden_uses_threads_and_matches(cell):
 
 
 # T * max(B, 2) <= 16 reads W_hh in place in the forward loop (dot-product kernels),
-# <= 32 in the backward loop; above that it is packed into panels first (rnn_driver.inc,
+# <= 32 in the backward loop; above that it is packed into panels first (csrc/seq/fused.inc,
 # fused_direct).  H = 300 gives B = 1 seven chunks of units, the last one short.
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("T,B", [(1, 1), (8, 1), (9, 1), (16, 1), (17, 1), (4, 4), (5, 4),

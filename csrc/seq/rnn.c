@@ -1,26 +1,29 @@
 /*
  * rnn.c -- the recurrent layers of the public API (rnnc.h): configuration checks,
- * the saved-buffer layout, the counter-based dropout, and the dispatch to the
- * type-generic driver (rnn_driver.inc, instantiated below for float and double).
+ * the saved-buffer layout, the counter-based dropout, and the dispatch to the typed
+ * driver (driver.inc and the loops it runs, instantiated by rnn_f32.c and rnn_f64.c).
  *
  * Memory.  Training mode keeps everything backward needs in the caller's `saved`
  * buffer (layout below) plus O(B*G*H) scratch.  Inference mode saves nothing; its
  * scratch is the input projection of one layer and direction [T*B, G*H], the outputs
  * of at most two inner layers [T*B, D*R] (multi-layer only) and O(B*G*H) per step.
  * Backward's scratch is two [T*B, G*H] gate-gradient arrays (one for RNN and plain
- * LSTM), [T*B, P] for the LSTM projection, and at most two [T*B, D*R] inner-layer
- * gradients.  The [T*B, G*H] arrays (inference's input projection, backward's gate
- * gradients) live in the calling thread's reusable scratch (threads.h, slots 4 and 5):
- * repeated calls touch no fresh pages, and the largest such array stays allocated
- * until the thread exits.  The fused time loop keeps the packed W_hh (shared by its
- * threads) in the calling thread's slot 3 and each thread's tile in its slot 5.
+ * LSTM; the fused GRU loop's second is a ring [2, B, G*H]), [T*B, P] for the LSTM
+ * projection, and at most two [T*B, D*R] inner-layer gradients.  The [T*B, G*H]
+ * arrays (inference's input projection, backward's gate gradients) live in the calling
+ * thread's reusable scratch (threads.h, RNNC_SCRATCH_PROJECTION, _DGX, _DGH): repeated
+ * calls touch no fresh pages, and the largest such array stays allocated until the
+ * thread exits.  The fused time loop keeps the packed W_hh (shared by its threads) in
+ * the calling thread's RNNC_SCRATCH_FUSED_PANELS and each thread's tile in its
+ * RNNC_SCRATCH_FUSED_TILE.
  *
- * Speed (rnn_driver.inc, "Fused time loop"): without layer norm and projection, each
- * layer and direction runs its whole time loop in one parallel region; W_hh is packed
- * once per call in chunks of hidden units, and per step each thread multiplies and
- * applies the vectorised gate math (rnn_units.c) to the chunks it takes -- its own
- * first, a stalled thread's too (threads.h, "phases").  Layer norm and projection (proj_size) take the simpler
- * path: one multi-threaded GEMM per step and the full-row kernels of rnn_cells.c.
+ * Speed (fused.inc): without layer norm and projection, each layer and direction runs
+ * its whole time loop in one parallel region; W_hh is packed once per call in chunks of
+ * hidden units (or read in place for a few short steps), and per step each thread
+ * multiplies and applies the vectorised unit-slice gate math to the chunks it takes --
+ * its own first, a stalled thread's too (threads.h, "phases").  Layer norm and
+ * projection (proj_size) take the simpler step-wise loop (stepwise.inc): one
+ * multi-threaded GEMM per step and the full-row cell kernels.
  *
  * Saved layout: for each layer l = 0..L-1: layer_in (l >= 1), then for each
  * direction d: gates, hs, cs, hn_pre, proj_in, ln_ih_xhat, ln_ih_rstd, ln_hh_xhat,
@@ -30,20 +33,10 @@
  * and hs, cs carry its state; its entries of the other per-step arrays are finite but
  * unspecified (backward never reads them).
  */
-#include <math.h>
-#include <stdatomic.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "rnn_internal.h"
-#include "gemm.h"
-#include "threads.h"
-
-/* Sizes derived from a checked configuration (shape legend in rnnc.h). */
-typedef struct {
-    int64_t T, B, H, I, P, R, G, GH, L, D;
-} rnn_dims;
+#include "seq/seq.h"
 
 /* *r = a * b; 0 on int64 overflow (a, b >= 0). */
 static int mul_ok(int64_t a, int64_t b, int64_t *r)
@@ -68,7 +61,7 @@ static int place(int64_t *cursor, int64_t elems, int64_t esize, int64_t *off)
 
 /* The layout of (l, d), or with l = -1 the size of the whole buffer in *total.
  * Returns 0 on overflow. */
-static int layout_walk(const rnnc_rnn_config *cfg, const rnn_dims *dm, int64_t want_l,
+static int layout_walk(const rnnc_rnn_config *cfg, const rnnc_rnn_dims *dm, int64_t want_l,
                        int64_t want_d, rnnc_saved_layout *out, int64_t *total)
 {
     const int64_t T = dm->T, B = dm->B, H = dm->H, R = dm->R, GH = dm->GH;
@@ -117,7 +110,7 @@ static int layout_walk(const rnnc_rnn_config *cfg, const rnn_dims *dm, int64_t w
 }
 
 /* Only called on configurations check_config accepted (no overflow possible). */
-static void saved_layout_of(const rnnc_rnn_config *cfg, const rnn_dims *dm, int64_t l,
+void rnnc_saved_layout_of(const rnnc_rnn_config *cfg, const rnnc_rnn_dims *dm, int64_t l,
                             int64_t d, rnnc_saved_layout *out)
 {
     int64_t total;
@@ -125,7 +118,7 @@ static void saved_layout_of(const rnnc_rnn_config *cfg, const rnn_dims *dm, int6
 }
 
 /* Validate a configuration and derive its sizes. */
-static rnnc_status check_config(const rnnc_rnn_config *cfg, rnn_dims *dm)
+static rnnc_status check_config(const rnnc_rnn_config *cfg, rnnc_rnn_dims *dm)
 {
     if (!cfg) return RNNC_ERR_ARG;
     if (cfg->cell != RNNC_RNN_TANH && cfg->cell != RNNC_RNN_RELU && cfg->cell != RNNC_LSTM &&
@@ -189,14 +182,6 @@ static rnnc_status check_weights(const rnnc_rnn_config *cfg, const rnnc_layer_we
     return RNNC_OK;
 }
 
-static int64_t count_valid(const int64_t *lengths, int64_t B, int64_t t)
-{
-    if (!lengths) return B;
-    int64_t n = 0;
-    for (int64_t b = 0; b < B; b++) n += t < lengths[b];
-    return n;
-}
-
 double rnnc_dropout_uniform(uint64_t seed, int64_t layer, uint64_t idx)
 {
     uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (((uint64_t)layer << 48) + idx + 1);
@@ -206,33 +191,11 @@ double rnnc_dropout_uniform(uint64_t seed, int64_t layer, uint64_t idx)
     return (double)(z >> 11) * 0x1.0p-53;
 }
 
-/* ------------------------------------------------ the typed drivers */
-
-#define FN_CAT(name, sfx) name##_##sfx
-#define FN_XCAT(name, sfx) FN_CAT(name, sfx)
-#define FN(name) FN_XCAT(name, SFX)
-
-#define real float
-#define SFX f32
-#define DT RNNC_F32
-#include "rnn_driver.inc"
-#undef real
-#undef SFX
-#undef DT
-
-#define real double
-#define SFX f64
-#define DT RNNC_F64
-#include "rnn_driver.inc"
-#undef real
-#undef SFX
-#undef DT
-
 /* ------------------------------------------------------ public API */
 
 rnnc_status rnnc_rnn_saved_bytes(const rnnc_rnn_config *cfg, size_t *bytes)
 {
-    rnn_dims dm;
+    rnnc_rnn_dims dm;
     if (!bytes) return RNNC_ERR_ARG;
     rnnc_status st = check_config(cfg, &dm);
     if (st != RNNC_OK) return st;
@@ -246,13 +209,55 @@ rnnc_status rnnc_rnn_saved_bytes(const rnnc_rnn_config *cfg, size_t *bytes)
 rnnc_status rnnc_rnn_saved_offsets(const rnnc_rnn_config *cfg, int64_t l, int64_t d,
                                    rnnc_saved_layout *out)
 {
-    rnn_dims dm;
+    rnnc_rnn_dims dm;
     if (!out) return RNNC_ERR_ARG;
     rnnc_status st = check_config(cfg, &dm);
     if (st != RNNC_OK) return st;
     if (l < 0 || l >= dm.L || d < 0 || d >= dm.D) return RNNC_ERR_ARG;
-    saved_layout_of(cfg, &dm, l, d, out);
+    rnnc_saved_layout_of(cfg, &dm, l, d, out);
     return RNNC_OK;
+}
+
+/* The checks of a forward call, in the order that decides which status a call with
+ * several faults gets; fills *dm. */
+static rnnc_status check_forward_call(const rnnc_rnn_config *cfg, rnnc_rnn_dims *dm,
+                                      const void *out, const void *h_n, const void *c_n,
+                                      const void *saved, const void *x, const void *c0,
+                                      const int64_t *lengths, const rnnc_layer_weights *w)
+{
+    rnnc_status st = check_config(cfg, dm);
+    if (st != RNNC_OK) return st;
+    const int lstm = cfg->cell == RNNC_LSTM;
+    if (!h_n || (lstm && !c_n) || (!lstm && (c_n || c0))) return RNNC_ERR_ARG;
+    if (dm->T * dm->B > 0 && (!x || !out)) return RNNC_ERR_ARG;
+    if (cfg->training && !saved) return RNNC_ERR_ARG;
+    if ((st = check_weights(cfg, w)) != RNNC_OK) return st;
+    return check_lengths(lengths, dm->B, dm->T);
+}
+
+/* A forward call with T*B = 0: nothing runs, h_n = h0, c_n = c0 (zeros when absent). */
+static void forward_empty(const rnnc_rnn_config *cfg, const rnnc_rnn_dims *dm, void *h_n,
+                          void *c_n, void *saved, const void *h0, const void *c0)
+{
+    const int lstm = cfg->cell == RNNC_LSTM;
+    const size_t es = cfg->dtype == RNNC_F32 ? 4 : 8;
+    const size_t nh = (size_t)(dm->L * dm->D * dm->B * dm->R) * es;
+    const size_t nc = (size_t)(dm->L * dm->D * dm->B * dm->H) * es;
+    if (h0) memcpy(h_n, h0, nh);
+    else memset(h_n, 0, nh);
+    if (lstm) {
+        if (c0) memcpy(c_n, c0, nc);
+        else memset(c_n, 0, nc);
+    }
+    if (!cfg->training) return;
+    /* T == 0: the saved states hs[0] (and cs[0]) are h0 (c0) */
+    for (int64_t k = 0; k < dm->L * dm->D; k++) {
+        rnnc_saved_layout lay;
+        const size_t kh = nh / (size_t)(dm->L * dm->D), kc = nc / (size_t)(dm->L * dm->D);
+        rnnc_saved_layout_of(cfg, dm, k / dm->D, k % dm->D, &lay);
+        memcpy((unsigned char *)saved + lay.hs, (unsigned char *)h_n + k * kh, kh);
+        if (lstm) memcpy((unsigned char *)saved + lay.cs, (unsigned char *)c_n + k * kc, kc);
+    }
 }
 
 rnnc_status rnnc_rnn_forward(const rnnc_rnn_config *cfg,
@@ -260,59 +265,33 @@ rnnc_status rnnc_rnn_forward(const rnnc_rnn_config *cfg,
                              const void *x, const void *h0, const void *c0,
                              const int64_t *lengths, const rnnc_layer_weights *w)
 {
-    rnn_dims dm;
-    rnnc_status st = check_config(cfg, &dm);
+    rnnc_rnn_dims dm;
+    rnnc_status st = check_forward_call(cfg, &dm, out, h_n, c_n, saved, x, c0, lengths, w);
     if (st != RNNC_OK) return st;
-    const int lstm = cfg->cell == RNNC_LSTM;
-    const int64_t work = dm.T * dm.B;
-    if (!h_n || (lstm && !c_n) || (!lstm && (c_n || c0))) return RNNC_ERR_ARG;
-    if (work > 0 && (!x || !out)) return RNNC_ERR_ARG;
-    if (cfg->training && !saved) return RNNC_ERR_ARG;
-    if ((st = check_weights(cfg, w)) != RNNC_OK) return st;
-    if ((st = check_lengths(lengths, dm.B, dm.T)) != RNNC_OK) return st;
-
-    const size_t es = cfg->dtype == RNNC_F32 ? 4 : 8;
-    if (work == 0) { /* nothing runs: h_n = h0, c_n = c0 (zeros when absent) */
-        const size_t nh = (size_t)(dm.L * dm.D * dm.B * dm.R) * es;
-        const size_t nc = (size_t)(dm.L * dm.D * dm.B * dm.H) * es;
-        if (h0) memcpy(h_n, h0, nh);
-        else memset(h_n, 0, nh);
-        if (lstm) {
-            if (c0) memcpy(c_n, c0, nc);
-            else memset(c_n, 0, nc);
-        }
-        if (cfg->training) /* T == 0: the saved states hs[0] (and cs[0]) are h0 (c0) */
-            for (int64_t k = 0; k < dm.L * dm.D; k++) {
-                rnnc_saved_layout lay;
-                const size_t kh = nh / (size_t)(dm.L * dm.D), kc = nc / (size_t)(dm.L * dm.D);
-                saved_layout_of(cfg, &dm, k / dm.D, k % dm.D, &lay);
-                memcpy((unsigned char *)saved + lay.hs, (unsigned char *)h_n + k * kh, kh);
-                if (lstm)
-                    memcpy((unsigned char *)saved + lay.cs, (unsigned char *)c_n + k * kc, kc);
-            }
+    if (dm.T * dm.B == 0) {
+        forward_empty(cfg, &dm, h_n, c_n, saved, h0, c0);
         return RNNC_OK;
     }
     unsigned char *sv = cfg->training ? (unsigned char *)saved : NULL;
     if (cfg->dtype == RNNC_F32)
-        return forward_f32(cfg, &dm, out, h_n, c_n, sv, x, h0, c0, lengths, w);
-    return forward_f64(cfg, &dm, out, h_n, c_n, sv, x, h0, c0, lengths, w);
+        return rnnc_rnn_forward_f32(cfg, &dm, out, h_n, c_n, sv, x, h0, c0, lengths, w);
+    return rnnc_rnn_forward_f64(cfg, &dm, out, h_n, c_n, sv, x, h0, c0, lengths, w);
 }
 
-rnnc_status rnnc_rnn_backward(const rnnc_rnn_config *cfg,
-                              void *dx, void *dh0, void *dc0, rnnc_layer_grads *g,
-                              const void *d_out, const void *d_hn, const void *d_cn,
-                              const void *saved, const void *x,
-                              const int64_t *lengths, const rnnc_layer_weights *w)
+/* The checks of a backward call, in the order that decides which status a call with
+ * several faults gets; fills *dm. */
+static rnnc_status check_backward_call(const rnnc_rnn_config *cfg, rnnc_rnn_dims *dm,
+                                       const rnnc_layer_grads *g, const void *dc0,
+                                       const void *d_cn, const void *saved, const void *x,
+                                       const int64_t *lengths, const rnnc_layer_weights *w)
 {
-    rnn_dims dm;
-    rnnc_status st = check_config(cfg, &dm);
+    rnnc_status st = check_config(cfg, dm);
     if (st != RNNC_OK) return st;
     const int lstm = cfg->cell == RNNC_LSTM;
-    const int64_t work = dm.T * dm.B;
     if (!cfg->training || !g || (!lstm && (dc0 || d_cn))) return RNNC_ERR_ARG;
-    if (work > 0 && (!x || !saved)) return RNNC_ERR_ARG;
+    if (dm->T * dm->B > 0 && (!x || !saved)) return RNNC_ERR_ARG;
     if ((st = check_weights(cfg, w)) != RNNC_OK) return st;
-    for (int64_t k = 0; k < dm.L * dm.D; k++) { /* a gradient only where a weight is */
+    for (int64_t k = 0; k < dm->L * dm->D; k++) { /* a gradient only where a weight is */
         const rnnc_layer_grads *gl = &g[k];
         const rnnc_layer_weights *wl = &w[k];
         if ((gl->b_ih && !wl->b_ih) || (gl->b_hh && !wl->b_hh) || (gl->w_hr && !wl->w_hr) ||
@@ -321,20 +300,32 @@ rnnc_status rnnc_rnn_backward(const rnnc_rnn_config *cfg,
             (gl->ln_c_w && !wl->ln_c_w) || (gl->ln_c_b && !wl->ln_c_b))
             return RNNC_ERR_ARG;
     }
-    if ((st = check_lengths(lengths, dm.B, dm.T)) != RNNC_OK) return st;
+    return check_lengths(lengths, dm->B, dm->T);
+}
 
-    if (work == 0) { /* nothing ran: the final-state gradients reach the initial state */
+rnnc_status rnnc_rnn_backward(const rnnc_rnn_config *cfg,
+                              void *dx, void *dh0, void *dc0, rnnc_layer_grads *g,
+                              const void *d_out, const void *d_hn, const void *d_cn,
+                              const void *saved, const void *x,
+                              const int64_t *lengths, const rnnc_layer_weights *w)
+{
+    rnnc_rnn_dims dm;
+    rnnc_status st = check_backward_call(cfg, &dm, g, dc0, d_cn, saved, x, lengths, w);
+    if (st != RNNC_OK) return st;
+    if (dm.T * dm.B == 0) { /* nothing ran: the final-state gradients reach the initial state */
         const int64_t nh = dm.L * dm.D * dm.B * dm.R, nc = dm.L * dm.D * dm.B * dm.H;
         if (cfg->dtype == RNNC_F32) {
-            if (dh0 && d_hn) add_into_f32(dh0, d_hn, nh);
-            if (dc0 && d_cn) add_into_f32(dc0, d_cn, nc);
+            if (dh0 && d_hn) rnnc_add_into_f32(dh0, d_hn, nh);
+            if (dc0 && d_cn) rnnc_add_into_f32(dc0, d_cn, nc);
         } else {
-            if (dh0 && d_hn) add_into_f64(dh0, d_hn, nh);
-            if (dc0 && d_cn) add_into_f64(dc0, d_cn, nc);
+            if (dh0 && d_hn) rnnc_add_into_f64(dh0, d_hn, nh);
+            if (dc0 && d_cn) rnnc_add_into_f64(dc0, d_cn, nc);
         }
         return RNNC_OK;
     }
     if (cfg->dtype == RNNC_F32)
-        return backward_f32(cfg, &dm, dx, dh0, dc0, g, d_out, d_hn, d_cn, saved, x, lengths, w);
-    return backward_f64(cfg, &dm, dx, dh0, dc0, g, d_out, d_hn, d_cn, saved, x, lengths, w);
+        return rnnc_rnn_backward_f32(cfg, &dm, dx, dh0, dc0, g, d_out, d_hn, d_cn, saved, x,
+                                     lengths, w);
+    return rnnc_rnn_backward_f64(cfg, &dm, dx, dh0, dc0, g, d_out, d_hn, d_cn, saved, x,
+                                 lengths, w);
 }
