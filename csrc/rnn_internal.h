@@ -1,6 +1,7 @@
 /*
- * rnn_internal.h -- private interface between the sequence driver (csrc/seq/) and the per-step cell kernels (csrc/cells/, prototypes with
- * every argument's shape and role in cells/cells.h).  Not part of the public API.
+ * rnn_internal.h -- private interface between the sequence driver (csrc/seq/) and the
+ * per-step cell kernels (csrc/cells/, prototypes with every argument's shape and role
+ * in cells/cells.h).  Not part of the public API.
  *
  * Shape legend as in rnnc.h: B batch rows of one time step, H hidden units,
  * G gates, GH = G*H.  Validity of rows, in-place use of `xg`: cells/cells.h.
