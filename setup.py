@@ -1,4 +1,9 @@
-"""Builds the C extension rnnc._C from csrc/.
+"""Builds the C extensions from csrc/:
+
+  rnnc._C          the core (every csrc/**/*.c outside csrc/py/) and the binding
+                   (csrc/py/*.c): the public module rnnc.functional and the layers use
+  rnnc._testhooks  test and benchmark hooks (csrc/py/testhooks/), calling the core
+                   that rnnc._C holds through its table (csrc/py/core_api.h)
 
 Environment switches:
   RNNC_SANITIZE=1   build with AddressSanitizer + UndefinedBehaviorSanitizer
@@ -10,7 +15,16 @@ import os
 import numpy as np
 from setuptools import Extension, setup
 
-sources = sorted(glob.glob(os.path.join("csrc", "**", "*.c"), recursive=True))
+BINDING = os.path.join("csrc", "py")
+HOOKS = os.path.join(BINDING, "testhooks")
+
+
+def c_files(folder, recursive=False):
+    pattern = os.path.join(folder, "**", "*.c") if recursive else os.path.join(folder, "*.c")
+    return sorted(glob.glob(pattern, recursive=recursive))
+
+
+core = [f for f in c_files("csrc", recursive=True) if not f.startswith(BINDING + os.sep)]
 compile_args = ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter",
                 "-fno-math-errno", "-pthread"]
 link_args = ["-pthread", "-lm"]
@@ -20,19 +34,21 @@ if os.environ.get("RNNC_SANITIZE"):
     san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g"]
     compile_args += san
     link_args += san
+common = dict(
+    # headers and the .inc templates: editing one rebuilds the extension
+    depends=sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
+                   + glob.glob(os.path.join("csrc", "**", "*.inc"), recursive=True)),
+    include_dirs=["csrc", BINDING, np.get_include()],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_20_API_VERSION")],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+)
 
 setup(
     ext_modules=[
-        Extension(
-            "rnnc._C",
-            sources=sources,
-            # headers and the .inc templates: editing one rebuilds the extension
-            depends=sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
-                           + glob.glob(os.path.join("csrc", "**", "*.inc"), recursive=True)),
-            include_dirs=["csrc", np.get_include()],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_20_API_VERSION")],
-            extra_compile_args=compile_args,
-            extra_link_args=link_args,
-        )
+        Extension("rnnc._C", sources=core + c_files(BINDING), **common),
+        # the checkers (convert.c) call no core function, so the hooks link them too
+        Extension("rnnc._testhooks",
+                  sources=c_files(HOOKS) + [os.path.join(BINDING, "convert.c")], **common),
     ]
 )
