@@ -24,11 +24,9 @@ import math
 import numpy as np
 
 from rnnc import functional as F
+from rnnc import schema
 from rnnc.init import orthogonal_, xavier_uniform_
 from rnnc.module import Module, Parameter, as_float_dtype
-
-_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
-
 
 def check_input_dtype(layer: Module, name: str, arr: np.ndarray) -> None:
     """Input of the other float dtype is rejected, never cast silently."""
@@ -56,11 +54,11 @@ class RNNBase(Module):
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
         if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        if proj_size and mode != "lstm":
+        if proj_size and mode not in schema.PROJ_CELLS:
             raise ValueError("proj_size is only supported by LSTM")
-        if proj_size >= hidden_size:
+        if not schema.proj_size_ok(mode, hidden_size, proj_size):
             raise ValueError(f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
-        if layer_norm and mode not in ("lstm", "gru"):
+        if layer_norm and mode not in schema.LAYER_NORM_CELLS:
             raise ValueError("layer_norm is supported by LSTM and GRU only")
         self.mode = mode
         self.input_size = int(input_size)
@@ -74,28 +72,13 @@ class RNNBase(Module):
         self.layer_norm = bool(layer_norm)
         self._rng = np.random.default_rng(seed)
         self._saved = None
-        self._layout = None
+        self._saved_unbatched = None  # whether the input of the saved forward was unbatched
         dt = as_float_dtype(dtype)
-
-        G, H = _GATES[mode], self.hidden_size
-        R = self.proj_size or H
-        D = 2 if self.bidirectional else 1
-        for k in range(self.num_layers):
-            in_k = self.input_size if k == 0 else D * R
-            for d in range(D):
-                sfx = f"_l{k}" + ("_reverse" if d else "")
-                shapes = [("weight_ih" + sfx, (G * H, in_k)), ("weight_hh" + sfx, (G * H, R))]
-                if self.bias:
-                    shapes += [("bias_ih" + sfx, (G * H,)), ("bias_hh" + sfx, (G * H,))]
-                if self.proj_size:
-                    shapes += [("weight_hr" + sfx, (self.proj_size, H))]
-                if self.layer_norm:
-                    shapes += [("ln_ih_weight" + sfx, (G * H,)), ("ln_ih_bias" + sfx, (G * H,)),
-                               ("ln_hh_weight" + sfx, (G * H,)), ("ln_hh_bias" + sfx, (G * H,))]
-                    if mode == "lstm":
-                        shapes += [("ln_c_weight" + sfx, (H,)), ("ln_c_bias" + sfx, (H,))]
-                for name, shape in shapes:
-                    self.register_parameter(name, Parameter(np.zeros(shape, dt)))
+        for name, shape in schema.expected_shapes(mode, self.input_size, self.hidden_size,
+                                                  self.num_layers, self.bidirectional,
+                                                  self.proj_size, self.bias,
+                                                  self.layer_norm).items():
+            self.register_parameter(name, Parameter(np.zeros(shape, dt)))
         self.reset_parameters(init, forget_bias)
 
     # -- initialisation -------------------------------------------------------------
@@ -197,7 +180,7 @@ class RNNBase(Module):
                                             nonlinearity=self.mode[4:], **kw)
             finals = (h_n,)
         self._saved = saved
-        self._layout = unbatched
+        self._saved_unbatched = unbatched
         if unbatched:
             finals = tuple(f[:, 0, :] for f in finals)
         return self._from_time_major(out, unbatched), finals
@@ -206,7 +189,7 @@ class RNNBase(Module):
         if self._saved is None:
             raise RuntimeError(f"{type(self).__name__}.backward() needs a forward() in training "
                                f"mode first (and each forward is used by one backward)")
-        saved, unbatched = self._saved, self._layout
+        saved, unbatched = self._saved, self._saved_unbatched
         if d_out is not None:
             check_input_dtype(self, "d_out", d_out)
             d_out = d_out[:, None, :] if unbatched else (

@@ -22,12 +22,7 @@ ISAS = ALL_ISAS[: ALL_ISAS.index(_C.best_isa()) + 1]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime():
-    isa, nt = _C.get_isa(), _C.get_num_threads()
-    yield
-    _C.set_isa(isa)
-    _C.set_num_threads(nt)
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 def run_python(code, **env):

@@ -19,13 +19,7 @@ ISAS = [isa for isa in ("portable", "avx2", "avx512")
 DTYPES = [np.float32, np.float64]
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime():
-    """Every test leaves the ISA and thread count as it found them."""
-    isa, nt = _C.get_isa(), _C.get_num_threads()
-    yield
-    _C.set_isa(isa)
-    _C.set_num_threads(nt)
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 def tolerance(dtype, K):

@@ -59,23 +59,30 @@ static PyObject *py_first_nonfinite(PyObject *self, PyObject *args, PyObject *kw
     return PyLong_FromLongLong((long long)first);
 }
 
-/* scale_arrays(arrays, coef): arrays[k] *= coef in place (each C-contiguous, writeable). */
-static PyObject *py_scale_arrays(PyObject *self, PyObject *args, PyObject *kw)
+/* fn(arrays, v), updating every array in place (each C-contiguous and writeable): the
+ * call and build of scale_arrays and clamp_arrays. */
+static PyObject *update_arrays(PyObject *seq, double v, const char *F,
+                               __typeof__(rnnc_scale_arrays) *fn)
 {
-    static char *kwlist[] = {"arrays", "coef", NULL};
-    static const char *F = "scale_arrays";
-    PyObject *seq;
-    double coef;
     array_list l;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "Od", kwlist, &seq, &coef)) return NULL;
     if (get_array_list(seq, F, 1, &l) < 0) return NULL;
     rnnc_status s;
     Py_BEGIN_ALLOW_THREADS
-    s = rnnc_scale_arrays(l.dt, l.data, l.sizes, l.n, coef);
+    s = fn(l.dt, l.data, l.sizes, l.n, v);
     Py_END_ALLOW_THREADS
     array_list_free(&l);
     if (s != RNNC_OK) { raise_status(s, F); return NULL; }
     Py_RETURN_NONE;
+}
+
+/* scale_arrays(arrays, coef): arrays[k] *= coef in place. */
+static PyObject *py_scale_arrays(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"arrays", "coef", NULL};
+    PyObject *seq;
+    double coef;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Od", kwlist, &seq, &coef)) return NULL;
+    return update_arrays(seq, coef, "scale_arrays", rnnc_scale_arrays);
 }
 
 /* clamp_arrays(arrays, clip): arrays[k] = clip(arrays[k], -clip, clip) in place. */
@@ -85,20 +92,12 @@ static PyObject *py_clamp_arrays(PyObject *self, PyObject *args, PyObject *kw)
     static const char *F = "clamp_arrays";
     PyObject *seq;
     double clip;
-    array_list l;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "Od", kwlist, &seq, &clip)) return NULL;
     if (!(clip >= 0)) {
         PyErr_Format(PyExc_ValueError, "%s(): clip must be >= 0, got %g", F, clip);
         return NULL;
     }
-    if (get_array_list(seq, F, 1, &l) < 0) return NULL;
-    rnnc_status s;
-    Py_BEGIN_ALLOW_THREADS
-    s = rnnc_clamp_arrays(l.dt, l.data, l.sizes, l.n, clip);
-    Py_END_ALLOW_THREADS
-    array_list_free(&l);
-    if (s != RNNC_OK) { raise_status(s, F); return NULL; }
-    Py_RETURN_NONE;
+    return update_arrays(seq, clip, F, rnnc_clamp_arrays);
 }
 
 PyMethodDef rnnc_py_clip_methods[] = {

@@ -12,16 +12,9 @@ static PyObject *py_gemm(PyObject *self, PyObject *args, PyObject *kw)
     int ta = 0, tb = 0;
     PyArrayObject *a = NULL, *b = NULL, *c = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|pp", kwlist, &ao, &bo, &ta, &tb)) return NULL;
-    if (!PyArray_Check(ao)) {
-        PyErr_Format(PyExc_TypeError, "%s(): argument 'a' must be a numpy.ndarray", F);
-        return NULL;
-    }
-    int typenum = PyArray_TYPE((PyArrayObject *)ao);
-    if (typenum != NPY_FLOAT32 && typenum != NPY_FLOAT64) {
-        PyErr_Format(PyExc_TypeError, "%s(): argument 'a' must have dtype float32 or float64", F);
-        return NULL;
-    }
-    rnnc_dtype dt = typenum == NPY_FLOAT32 ? RNNC_F32 : RNNC_F64;
+    rnnc_dtype dt;
+    if (array_dtype(ao, F, "a", &dt) < 0) return NULL;
+    const int typenum = dtype_typenum(dt);
     if (!(a = get_array(ao, F, "a", typenum, 2, NULL, "(M, K)"))) goto fail;
     if (!(b = get_array(bo, F, "b", typenum, 2, NULL, "(K, N)"))) goto fail;
     npy_intp M = PyArray_DIM(a, ta ? 1 : 0), K = PyArray_DIM(a, ta ? 0 : 1);

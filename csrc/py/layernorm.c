@@ -5,6 +5,13 @@
 
 #include <math.h>
 
+/* inp: a float32 or float64 (N, C) array; *dt its dtype. */
+static PyArrayObject *get_inp(PyObject *xo, const char *F, rnnc_dtype *dt)
+{
+    if (array_dtype(xo, F, "inp", dt) < 0) return NULL;
+    return get_array(xo, F, "inp", dtype_typenum(*dt), 2, NULL, "(N, C)");
+}
+
 /* layernorm_forward(inp, weight=None, bias=None, eps=1e-5, save=True) -> (out, mean, rstd)
  *   inp (N, C); weight, bias (C,) or None; mean, rstd (N,), or None when save is False. */
 static PyObject *py_layernorm_forward(PyObject *self, PyObject *args, PyObject *kw)
@@ -18,9 +25,8 @@ static PyObject *py_layernorm_forward(PyObject *self, PyObject *args, PyObject *
     rnnc_dtype dt;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOdp", kwlist, &xo, &wo, &bo, &eps, &save))
         return NULL;
-    if (array_dtype(xo, F, "inp", &dt) < 0) return NULL;
-    int typenum = dtype_typenum(dt);
-    if (!(x = get_array(xo, F, "inp", typenum, 2, NULL, "(N, C)"))) goto fail;
+    if (!(x = get_inp(xo, F, &dt))) return NULL;
+    const int typenum = dtype_typenum(dt);
     npy_intp N = PyArray_DIM(x, 0), C = PyArray_DIM(x, 1);
     npy_intp shape_c[1] = {C}, shape_n[1] = {N}, shape_nc[2] = {N, C};
     if (get_optional_array(wo, &w, F, "weight", typenum, 1, shape_c, "(C,)") < 0) goto fail;
@@ -67,9 +73,8 @@ static PyObject *py_layernorm_backward(PyObject *self, PyObject *args, PyObject 
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOO|OO", kwlist, &go, &xo, &wo, &mo, &ro,
                                      &dwo, &dbo))
         return NULL;
-    if (array_dtype(xo, F, "inp", &dt) < 0) return NULL;
-    int typenum = dtype_typenum(dt);
-    if (!(x = get_array(xo, F, "inp", typenum, 2, NULL, "(N, C)"))) goto fail;
+    if (!(x = get_inp(xo, F, &dt))) return NULL;
+    const int typenum = dtype_typenum(dt);
     npy_intp N = PyArray_DIM(x, 0), C = PyArray_DIM(x, 1);
     npy_intp shape_c[1] = {C}, shape_n[1] = {N}, shape_nc[2] = {N, C};
     if (!(g = get_array(go, F, "dout", typenum, 2, shape_nc, "(N, C) like inp"))) goto fail;

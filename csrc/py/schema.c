@@ -44,9 +44,11 @@ int parse_cell(const char *name, rnnc_cell *cell, const char *func)
 }
 
 /* A projection (weight_hr) is LSTM's only, and narrower than the hidden state. */
+static int rnn_proj_cell(rnnc_cell cell) { return cell == RNNC_LSTM; }
+
 int rnn_proj_size_ok(rnnc_cell cell, long long hidden_size, long long proj_size)
 {
-    return proj_size == 0 || (cell == RNNC_LSTM && proj_size >= 1 && proj_size < hidden_size);
+    return proj_size == 0 || (rnn_proj_cell(cell) && proj_size >= 1 && proj_size < hidden_size);
 }
 
 int rnn_layer_norm_ok(rnnc_cell cell) { return cell == RNNC_LSTM || cell == RNNC_GRU; }
@@ -116,7 +118,8 @@ const char *rnn_param_forbidden_reason(const rnnc_rnn_config *cfg, int m)
 }
 
 /* param_schema() -> {"params": ((stem, (dim, ...), when), ...) in the order of the
- * weight tuples, "gates": {cell: G}, "cells": (names), "layer_norm_cells": (names)} */
+ * weight tuples, "gates": {cell: G}, "cells": (names), "proj_cells": (names),
+ * "layer_norm_cells": (names)} */
 static PyObject *params_tuple(void)
 {
     PyObject *rows = PyTuple_New(RNN_NW);
@@ -134,23 +137,26 @@ static PyObject *params_tuple(void)
 
 static PyObject *py_param_schema(PyObject *self, PyObject *noargs)
 {
-    PyObject *gates = PyDict_New(), *cells = PyTuple_New(4), *ln = PyList_New(0);
-    PyObject *result = NULL;
-    for (int c = 0; gates && cells && ln && c < 4; c++) {
+    PyObject *gates = PyDict_New(), *cells = PyTuple_New(4);
+    PyObject *proj = PyList_New(0), *ln = PyList_New(0), *result = NULL;
+    for (int c = 0; gates && cells && proj && ln && c < 4; c++) {
         PyObject *g = PyLong_FromLong(rnnc_cell_gates((rnnc_cell)c));
         PyObject *name = PyUnicode_FromString(cell_names[c]);
         int bad = !g || !name || PyDict_SetItem(gates, name, g) < 0 ||
+                  (rnn_proj_cell((rnnc_cell)c) && PyList_Append(proj, name) < 0) ||
                   (rnn_layer_norm_ok((rnnc_cell)c) && PyList_Append(ln, name) < 0);
         Py_XDECREF(g);
         if (bad) { Py_XDECREF(name); goto done; }
         PyTuple_SET_ITEM(cells, c, name);
     }
-    if (gates && cells && ln)
-        result = Py_BuildValue("{s:N,s:O,s:O,s:N}", "params", params_tuple(), "gates", gates,
-                               "cells", cells, "layer_norm_cells", PyList_AsTuple(ln));
+    if (gates && cells && proj && ln)
+        result = Py_BuildValue("{s:N,s:O,s:O,s:N,s:N}", "params", params_tuple(), "gates", gates,
+                               "cells", cells, "proj_cells", PyList_AsTuple(proj),
+                               "layer_norm_cells", PyList_AsTuple(ln));
 done:
     Py_XDECREF(gates);
     Py_XDECREF(cells);
+    Py_XDECREF(proj);
     Py_XDECREF(ln);
     return result;
 }
@@ -169,7 +175,7 @@ static PyObject *py_proj_size_ok(PyObject *self, PyObject *args)
 PyMethodDef rnnc_py_schema_methods[] = {
     {"param_schema", py_param_schema, METH_NOARGS,
      "param_schema() -> the recurrent parameter table: {'params': ((stem, dims, when), ...), "
-     "'gates', 'cells', 'layer_norm_cells'}"},
+     "'gates', 'cells', 'proj_cells', 'layer_norm_cells'}"},
     {"proj_size_ok", py_proj_size_ok, METH_VARARGS,
      "proj_size_ok(cell, hidden_size, proj_size) -> whether that projection size is allowed"},
     {NULL, NULL, 0, NULL}

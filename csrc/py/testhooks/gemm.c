@@ -65,15 +65,9 @@ static PyObject *py_gemm_raw(PyObject *self, PyObject *args, PyObject *kw)
     if (!PyArg_ParseTupleAndKeywords(args, kw, "ppLLLdOLOLdOL|iL", kwlist, &ta, &tb, &M, &N, &K,
                                      &alpha, &ao, &lda, &bo, &ldb, &beta, &co, &ldc, &mode, &chunk))
         return NULL;
-    if (!PyArray_Check(co)) {
-        PyErr_Format(PyExc_TypeError, "%s(): argument 'c' must be a numpy.ndarray", F);
-        return NULL;
-    }
-    int typenum = PyArray_TYPE((PyArrayObject *)co);
-    if (typenum != NPY_FLOAT32 && typenum != NPY_FLOAT64) {
-        PyErr_Format(PyExc_TypeError, "%s(): argument 'c' must have dtype float32 or float64", F);
-        return NULL;
-    }
+    rnnc_dtype dt;
+    if (array_dtype(co, F, "c", &dt) < 0) return NULL;
+    const int typenum = dtype_typenum(dt);
     if (M < 0 || N < 0 || K < 0 || chunk < 1 || mode < 0 || mode > 2) {
         PyErr_Format(PyExc_ValueError, "%s(): M, N, K must be >= 0, chunk >= 1, mode in 0..2", F);
         return NULL;
@@ -82,7 +76,6 @@ static PyObject *py_gemm_raw(PyObject *self, PyObject *args, PyObject *kw)
         PyErr_Format(PyExc_ValueError, "%s(): leading dimensions too small", F);
         return NULL;
     }
-    rnnc_dtype dt = typenum == NPY_FLOAT32 ? RNNC_F32 : RNNC_F64;
     int64_t need_a, need_b, need_c;
     if (extent(M, K, ta, lda, &need_a) || extent(K, N, tb, ldb, &need_b) ||
         extent(M, N, 0, ldc, &need_c) || chunk > INT32_MAX) {
