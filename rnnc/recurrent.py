@@ -118,6 +118,16 @@ class RNNBase(Module):
                     p.data[H:2 * H] = 0.0
 
     # -- forward / backward ---------------------------------------------------------
+    def forward(self, x, h0=None, lengths=None):
+        """out, h_n = m(x, h0=None, lengths=None): RNN and GRU (LSTM takes hx = (h0, c0))."""
+        out, (h_n,) = self._run(x, [("h0", h0)], lengths)
+        return out, h_n
+
+    def backward(self, d_out, d_h_n=None):
+        """dx, dh0 = m.backward(d_out, d_h_n=None): RNN and GRU."""
+        dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
+        return dx, dh0
+
     @property
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
@@ -259,14 +269,6 @@ class RNN(RNNBase):
                          batch_first, dropout, bidirectional, **kw)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x, h0=None, lengths=None):
-        out, (h_n,) = self._run(x, [("h0", h0)], lengths)
-        return out, h_n
-
-    def backward(self, d_out, d_h_n=None):
-        dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
-        return dx, dh0
-
 
 class LSTM(RNNBase):
     """Long short-term memory, gates i, f, g, o, as torch.nn.LSTM (proj_size included).
@@ -315,11 +317,3 @@ class GRU(RNNBase):
                  dropout=0.0, bidirectional=False, **kw):
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, **kw)
-
-    def forward(self, x, h0=None, lengths=None):
-        out, (h_n,) = self._run(x, [("h0", h0)], lengths)
-        return out, h_n
-
-    def backward(self, d_out, d_h_n=None):
-        dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
-        return dx, dh0
