@@ -9,7 +9,7 @@ recurrent layer:
     dW       C[G*H, I] = dG^T @ X                 (K = T*B)
 and NumPy (its BLAS with the same thread count, set through OPENBLAS_NUM_THREADS
 before NumPy loads) on the same shapes.  The peak is measured with FMA chains on
-every thread (rnnc._C.fma_peak).
+every thread (rnnc._testhooks.fma_peak).
 
     python bench/bench_gemm.py [--threads 2] [--dtype float32] [--quick]
 
@@ -46,7 +46,7 @@ os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from rnnc import _C  # noqa: E402
+from rnnc import _C, _testhooks  # noqa: E402
 from peak import load_average  # noqa: E402
 
 ALL_ISAS = ("portable", "avx2", "avx512")
@@ -109,7 +109,7 @@ def main():
     for isa in isas:
         for nt in threads:
             it = iters if isa != "portable" else iters // 10
-            peaks[(isa, nt)] = max(_C.fma_peak(isa, nt, it) for _ in range(3))
+            peaks[(isa, nt)] = max(_testhooks.fma_peak(isa, nt, it) for _ in range(3))
             print(f"# fp32 FMA peak {isa:8} {nt} thread(s): {peaks[(isa, nt)]:7.1f} GFLOP/s")
 
     rng = np.random.default_rng(0)
@@ -129,7 +129,7 @@ def main():
             _C.set_isa(isa)
             for nt in threads:
                 _C.set_num_threads(nt)
-                t = measure(lambda: _C.gemm_raw(ta, tb, M, N, K, 1.0, a, a.shape[1], b,
+                t = measure(lambda: _testhooks.gemm_raw(ta, tb, M, N, K, 1.0, a, a.shape[1], b,
                                                 b.shape[1], 0.0, c, N), ARGS.min_time)
                 row["rnnc"][f"{isa}/{nt}"] = flops / t / 1e9
                 cells.append(f"{flops / t / 1e9:12.1f}")

@@ -2,9 +2,9 @@
 
 Two measures at the bench's thread count: what a large GEMM reaches (NumPy's matmul,
 its BLAS, and rnnc's own kernel through the gemm_raw hook, output preallocated;
-median of several runs each), and the FMA roofline (rnnc._C.fma_peak: fp32 FMA
+median of several runs each), and the FMA roofline (rnnc._testhooks.fma_peak: fp32 FMA
 chains on every thread, the arithmetic ceiling).  bench_rnn.py takes the highest.
-And the read bandwidth of the caches (rnnc._C.read_bandwidth: every thread sums its own
+And the read bandwidth of the caches (rnnc._testhooks.read_bandwidth: every thread sums its own
 buffer), the ceiling of a batch-1 step, which reads all of W_hh for 2 FLOPs per weight.
 Also the shared timing helpers of the benches: timed() and load_average().
 
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from rnnc import _C
+from rnnc import _C, _testhooks
 
 
 def blas_threads(n=None):
@@ -120,7 +120,7 @@ def gemm_peak(dtype=np.float32, threads=None, n=2048, repeats=5):
     if threads:
         _C.set_num_threads(threads)
     try:
-        t_rnnc = timed(lambda: _C.gemm_raw(0, 0, n, n, n, 1.0, a, n, b, n, 0.0, c, n),
+        t_rnnc = timed(lambda: _testhooks.gemm_raw(0, 0, n, n, n, 1.0, a, n, b, n, 0.0, c, n),
                                  repeats)
     finally:
         _C.set_num_threads(saved)
@@ -135,10 +135,10 @@ def read_bandwidth(threads, total_bytes, tries=3):
     matrix of that size every step.  About 2 GB read per try."""
     per = max(256, total_bytes // threads)
     passes = max(3, int(2e9 / (per * threads)))
-    return max(_C.read_bandwidth(_C.get_isa(), threads, per, passes) for _ in range(tries))
+    return max(_testhooks.read_bandwidth(_C.get_isa(), threads, per, passes) for _ in range(tries))
 
 
 def fma_roofline(threads, iters=10_000_000, tries=3):
     """fp32 FMA-chain GFLOP/s on `threads` threads of the current ISA path (best of
     `tries`): the arithmetic ceiling, not reachable by a GEMM."""
-    return max(_C.fma_peak(_C.get_isa(), threads, iters) for _ in range(tries))
+    return max(_testhooks.fma_peak(_C.get_isa(), threads, iters) for _ in range(tries))

@@ -17,8 +17,9 @@ import math
 import numpy as np
 
 from rnnc import functional as F
+from rnnc import schema
 from rnnc.module import Module, Parameter, as_float_dtype
-from rnnc.recurrent import _GATES, check_input_dtype
+from rnnc.recurrent import check_input_dtype
 
 
 class RNNCellBase(Module):
@@ -32,12 +33,10 @@ class RNNCellBase(Module):
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
         self.mode, self.input_size, self.hidden_size, self.bias = mode, int(input_size), int(hidden_size), bool(bias)
         dt = as_float_dtype(dtype)
-        G, H = _GATES[mode], self.hidden_size
-        self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dt))
-        self.weight_hh = Parameter(np.zeros((G * H, H), dt))
-        if self.bias:
-            self.bias_ih = Parameter(np.zeros(G * H, dt))
-            self.bias_hh = Parameter(np.zeros(G * H, dt))
+        # a cell is layer 0 of a one-direction stack, without projection or layer norm
+        for stem, _, shape, _ in schema.layer_params(mode, 0, 1, self.input_size,
+                                                     self.hidden_size, 0, self.bias, False):
+            self.register_parameter(stem, Parameter(np.zeros(shape, dt)))
         self._rng = np.random.default_rng(seed)
         self._steps = []  # saved contexts of training-mode calls, most recent last
         self.reset_parameters()

@@ -53,18 +53,13 @@ from __future__ import annotations
 import numpy as np
 
 from rnnc import _C
+from rnnc import schema
 
 __all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward",
            "gru_forward", "gru_backward", "Saved"]
 
-_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
-# The 11 members of one layer and direction, in the order the C binding takes them.
-_STEMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr",
-          "ln_ih_weight", "ln_ih_bias", "ln_hh_weight", "ln_hh_bias", "ln_c_weight", "ln_c_bias")
-
-
-def _name(stem: str, layer: int, direction: int) -> str:
-    return f"{stem}_l{layer}{'_reverse' if direction else ''}"
+_STEMS = schema.STEMS  # the members of one layer and direction, as the binding takes them
+_name = schema.param_name
 
 
 class Saved:
@@ -100,9 +95,9 @@ class Saved:
         self.dtype = x.dtype
         self.T, self.B, self.input_size = x.shape
         self.D = 2 if bidirectional else 1
-        self.G = _GATES[cell]
+        self.G = schema.CELL_GATES[cell]
         self.R = proj_size or hidden_size
-        _, self._layout = _C.rnn_saved_layout(cell, x.dtype.name, self.T, self.B,
+        _, self._offsets = _C.rnn_saved_layout(cell, x.dtype.name, self.T, self.B,
                                               self.input_size, num_layers, bidirectional,
                                               hidden_size, proj_size, layer_norm)
 
@@ -110,7 +105,7 @@ class Saved:
         for name, v, hi in (("layer", layer, self.num_layers), ("direction", direction, self.D)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v < hi:
                 raise ValueError(f"Saved.{key}(): {name} must be an integer in [0, {hi}), got {v!r}")
-        offset = self._layout[layer * self.D + direction][key]
+        offset = self._offsets[layer * self.D + direction][key]
         if offset < 0:
             raise ValueError(f"Saved: no '{key}' array for cell '{self.cell_type}'")
         view = np.ndarray(shape, dtype=self.dtype, buffer=self.buffer, offset=offset)
@@ -220,7 +215,7 @@ def _check_weights(func, cell, weights, I, L, D, layer_norm, dtype):
     arrays-or-None, [(label, array)] in order, the labels of weight_ih and weight_hh)."""
     if not isinstance(weights, dict):
         raise TypeError(f"{func}(): weights must be a dict of numpy arrays, got {type(weights).__name__}")
-    G = _GATES[cell]
+    G = schema.CELL_GATES[cell]
     first = weights.get("weight_ih_l0")
     if first is None:
         raise ValueError(f"{func}(): weights is missing 'weight_ih_l0'")
@@ -234,29 +229,14 @@ def _check_weights(func, cell, weights, I, L, D, layer_norm, dtype):
         if not isinstance(hr, np.ndarray) or hr.ndim != 2:
             raise ValueError(f"{func}(): weights['weight_hr_l0'] must be a 2-D array (P, H)")
         P = hr.shape[0]
-        if not 0 < P < H:
+        if P == 0 or not schema.proj_size_ok(cell, H, P):
             raise ValueError(f"{func}(): weights['weight_hr_l0'] has {P} rows; the projection "
                              f"size must be in [1, H) = [1, {H})")
     bias = "bias_ih_l0" in weights or "bias_hh_l0" in weights
-    R = P or H
-
-    expected = []  # (name, slot, shape, what) in PyTorch order
-    for l in range(L):
-        for d in range(D):
-            In, in_what = (I, "I") if l == 0 else (D * R, "D*R")
-            items = [("weight_ih", (G * H, In), f"({G}*H, {in_what})"),
-                     ("weight_hh", (G * H, R), f"({G}*H, R)")]
-            if bias:
-                items += [("bias_ih", (G * H,), f"({G}*H,)"), ("bias_hh", (G * H,), f"({G}*H,)")]
-            if P:
-                items.append(("weight_hr", (P, H), "(P, H)"))
-            if layer_norm:
-                items += [(s, (G * H,), f"({G}*H,)") for s in
-                          ("ln_ih_weight", "ln_ih_bias", "ln_hh_weight", "ln_hh_bias")]
-                if cell == "lstm":
-                    items += [("ln_c_weight", (H,), "(H,)"), ("ln_c_bias", (H,), "(H,)")]
-            expected += [(_name(s, l, d), l * D + d, _STEMS.index(s), shape, what)
-                         for s, shape, what in items]
+    expected = [(_name(stem, l, d), l * D + d, slot, shape, what)  # in PyTorch order
+                for l in range(L) for d in range(D)
+                for stem, slot, shape, what in schema.layer_params(cell, l, D, I, H, P, bias,
+                                                                   layer_norm)]
     names = [e[0] for e in expected]
     missing = [n for n in names if n not in weights]
     if missing:

@@ -29,11 +29,9 @@ import numpy as np
 
 from rnnc import _C
 from rnnc import functional as F
+from rnnc import schema
 from rnnc.init import orthogonal_, xavier_uniform_
 from rnnc.module import Module, Parameter, as_float_dtype, as_input_array
-
-_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
-
 
 def dtype_advice(arr_dtype: np.dtype, layer_dtype: np.dtype) -> str:
     """What to do about input of the wrong dtype, in words the user can follow."""
@@ -99,11 +97,11 @@ class RNNBase(Module):
                           "applied to the outputs of every layer but the last, so it needs "
                           "num_layers > 1 (or use an rnnc.Dropout layer after this one)",
                           UserWarning, stacklevel=3)
-        if proj_size and mode != "lstm":
+        if proj_size and mode not in schema.PROJ_CELLS:
             raise ValueError("proj_size is only supported by LSTM")
-        if proj_size >= hidden_size:
+        if not schema.proj_size_ok(mode, hidden_size, proj_size):
             raise ValueError(f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
-        if layer_norm and mode not in ("lstm", "gru"):
+        if layer_norm and mode not in schema.LAYER_NORM_CELLS:
             raise ValueError("layer_norm is supported by LSTM and GRU only")
         self.mode = mode
         self.input_size = int(input_size)
@@ -117,28 +115,13 @@ class RNNBase(Module):
         self.layer_norm = bool(layer_norm)
         self._rng = np.random.default_rng(seed)
         self._saved = None
-        self._layout = None
+        self._saved_unbatched = None  # whether the input of the saved forward was unbatched
         dt = as_float_dtype(dtype)
-
-        G, H = _GATES[mode], self.hidden_size
-        R = self.proj_size or H
-        D = 2 if self.bidirectional else 1
-        for k in range(self.num_layers):
-            in_k = self.input_size if k == 0 else D * R
-            for d in range(D):
-                sfx = f"_l{k}" + ("_reverse" if d else "")
-                shapes = [("weight_ih" + sfx, (G * H, in_k)), ("weight_hh" + sfx, (G * H, R))]
-                if self.bias:
-                    shapes += [("bias_ih" + sfx, (G * H,)), ("bias_hh" + sfx, (G * H,))]
-                if self.proj_size:
-                    shapes += [("weight_hr" + sfx, (self.proj_size, H))]
-                if self.layer_norm:
-                    shapes += [("ln_ih_weight" + sfx, (G * H,)), ("ln_ih_bias" + sfx, (G * H,)),
-                               ("ln_hh_weight" + sfx, (G * H,)), ("ln_hh_bias" + sfx, (G * H,))]
-                    if mode == "lstm":
-                        shapes += [("ln_c_weight" + sfx, (H,)), ("ln_c_bias" + sfx, (H,))]
-                for name, shape in shapes:
-                    self.register_parameter(name, Parameter(np.zeros(shape, dt)))
+        for name, shape in schema.expected_shapes(mode, self.input_size, self.hidden_size,
+                                                  self.num_layers, self.bidirectional,
+                                                  self.proj_size, self.bias,
+                                                  self.layer_norm).items():
+            self.register_parameter(name, Parameter(np.zeros(shape, dt)))
         self.reset_parameters(init, forget_bias)
 
     def get_config(self) -> dict:
@@ -191,6 +174,16 @@ class RNNBase(Module):
                     p.data[H:2 * H] = 0.0
 
     # -- forward / backward ---------------------------------------------------------
+    def forward(self, x, h0=None, lengths=None):
+        """out, h_n = m(x, h0=None, lengths=None): RNN and GRU (LSTM takes hx = (h0, c0))."""
+        out, (h_n,) = self._run(x, [("h0", h0)], lengths)
+        return out, h_n
+
+    def backward(self, d_out, d_h_n=None):
+        """dx, dh0 = m.backward(d_out, d_h_n=None): RNN and GRU."""
+        dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
+        return dx, dh0
+
     @property
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
@@ -268,7 +261,7 @@ class RNNBase(Module):
                 screen_nonfinite(self, x, None, time_axis)
             raise
         self._saved = saved
-        self._layout = unbatched
+        self._saved_unbatched = unbatched
         self._out_shape = self._output_shape(x)
         if unbatched:
             finals = tuple(f[:, 0, :] for f in finals)
@@ -293,7 +286,7 @@ class RNNBase(Module):
         if self._saved is None:
             raise RuntimeError(f"{type(self).__name__}.backward() needs a forward() in training "
                                f"mode first (and each forward is used by one backward)")
-        saved, unbatched = self._saved, self._layout
+        saved, unbatched = self._saved, self._saved_unbatched
         if d_out is not None:
             check_input_dtype(self, "d_out", d_out)
             if d_out.shape != self._out_shape:   # reported in the caller's layout
@@ -369,14 +362,6 @@ class RNN(RNNBase):
                          batch_first, dropout, bidirectional, **kw)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x, h0=None, lengths=None):
-        out, (h_n,) = self._run(x, [("h0", h0)], lengths)
-        return out, h_n
-
-    def backward(self, d_out, d_h_n=None):
-        dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
-        return dx, dh0
-
 
 class LSTM(RNNBase):
     """Long short-term memory, gates i, f, g, o, as torch.nn.LSTM (proj_size included).
@@ -425,11 +410,3 @@ class GRU(RNNBase):
                  dropout=0.0, bidirectional=False, **kw):
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, **kw)
-
-    def forward(self, x, h0=None, lengths=None):
-        out, (h_n,) = self._run(x, [("h0", h0)], lengths)
-        return out, h_n
-
-    def backward(self, d_out, d_h_n=None):
-        dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
-        return dx, dh0

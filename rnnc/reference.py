@@ -35,23 +35,20 @@ import math
 
 import numpy as np
 
-CELL_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+from rnnc import schema
+
+CELL_GATES = schema.CELL_GATES
 
 LN_EPS = 1e-5  # epsilon of every layer norm inside the cells
 
-# short key used by the cells -> PyTorch-style name prefix of the weights dict
-PARAM_PREFIX = {
-    "w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh",
-    "w_hr": "weight_hr",
-    "ln_ih_w": "ln_ih_weight", "ln_ih_b": "ln_ih_bias",
-    "ln_hh_w": "ln_hh_weight", "ln_hh_b": "ln_hh_bias",
-    "ln_c_w": "ln_c_weight", "ln_c_b": "ln_c_bias",
-}
+# short key used by the cells -> PyTorch-style name prefix of the weights dict, for
+# every parameter of the schema: "w_ih" -> "weight_ih", "ln_c_b" -> "ln_c_bias", ...
+PARAM_PREFIX = {stem.replace("weight", "w").replace("bias", "b"): stem for stem in schema.STEMS}
 
 
 def param_name(key: str, layer: int, direction: int) -> str:
     """PyTorch-style name of a cell parameter, e.g. ("w_ih", 1, 1) -> "weight_ih_l1_reverse"."""
-    return f"{PARAM_PREFIX[key]}_l{layer}{'_reverse' if direction else ''}"
+    return schema.param_name(PARAM_PREFIX[key], layer, direction)
 
 
 def layer_params(weights: dict, layer: int, direction: int) -> dict:
@@ -457,30 +454,15 @@ def expected_weight_shapes(cell, input_size, hidden_size, num_layers=1, bidirect
     """{name: shape} of every weight, in PyTorch registration order (then the LN ones)."""
     if cell not in CELL_GATES:
         raise ValueError(f"cell must be one of {sorted(CELL_GATES)}, got {cell!r}")
-    if proj_size and cell != "lstm":
+    if proj_size and cell not in schema.PROJ_CELLS:
         raise ValueError("proj_size > 0 is only supported for cell='lstm'")
-    if layer_norm and cell not in ("lstm", "gru"):
+    if not schema.proj_size_ok(cell, hidden_size, proj_size):
+        raise ValueError(f"proj_size must be in [1, hidden_size) = [1, {hidden_size}), "
+                         f"got {proj_size}")
+    if layer_norm and cell not in schema.LAYER_NORM_CELLS:
         raise ValueError("layer_norm=True is only supported for cell='lstm' or 'gru'")
-    G, H, D = CELL_GATES[cell], hidden_size, 2 if bidirectional else 1
-    R = proj_size or H
-    shapes = {}
-    for l in range(num_layers):
-        for d in range(D):
-            n = lambda key: param_name(key, l, d)  # noqa: E731
-            shapes[n("w_ih")] = (G * H, input_size if l == 0 else D * R)
-            shapes[n("w_hh")] = (G * H, R)
-            if bias:
-                shapes[n("b_ih")] = (G * H,)
-                shapes[n("b_hh")] = (G * H,)
-            if proj_size:
-                shapes[n("w_hr")] = (proj_size, H)
-            if layer_norm:
-                for key in ("ln_ih_w", "ln_ih_b", "ln_hh_w", "ln_hh_b"):
-                    shapes[n(key)] = (G * H,)
-                if cell == "lstm":
-                    shapes[n("ln_c_w")] = (H,)
-                    shapes[n("ln_c_b")] = (H,)
-    return shapes
+    return schema.expected_shapes(cell, input_size, hidden_size, num_layers, bidirectional,
+                                  proj_size, bias, layer_norm)
 
 
 def _infer_sizes(cell, weights, input_size, num_layers, bidirectional, layer_norm):

@@ -3,6 +3,18 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture
+def restore_runtime():
+    """The test leaves the core's ISA path and thread count as it found them (use with
+    `pytestmark = pytest.mark.usefixtures("restore_runtime")`)."""
+    from rnnc import _C
+
+    isa, nt = _C.get_isa(), _C.get_num_threads()
+    yield
+    _C.set_isa(isa)
+    _C.set_num_threads(nt)
+
+
 @pytest.fixture(scope="session")
 def core_nondeterminism():
     """Known ways the C core currently breaks bit-reproducibility, probed on the GEMM

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory-safety run: build rnnc._C with AddressSanitizer + UndefinedBehaviorSanitizer
+# Memory-safety run: build rnnc._C and rnnc._testhooks with AddressSanitizer + UndefinedBehaviorSanitizer
 # (setup.py's RNNC_SANITIZE=1) in a throw-away copy of the checkout -- the normal
 # in-place build is left alone -- and run the test suite against it.  Passes only when
 # the tests pass and neither sanitizer reports anything.
@@ -23,7 +23,7 @@ if [[ -z "${KEEP:-}" ]]; then trap 'rm -rf "$work"' EXIT; else echo "copy kept i
     (cd "$repo" && xargs -0 tar cf - --ignore-failed-read 2>/dev/null) | (cd "$work" && tar xf -)
 
 cd "$work"
-echo "== building the sanitized extension in $work"
+echo "== building the sanitized extensions in $work"
 RNNC_SANITIZE=1 python setup.py build_ext --inplace >build.log 2>&1 ||
     { tail -40 build.log; echo "sanitized build FAILED"; exit 1; }
 
@@ -36,7 +36,10 @@ export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONFAULTHANDLER=1
 
 echo "== running the tests under ASan + UBSan"
-python -c "import rnnc._C, sys; assert rnnc._C.__file__.startswith(sys.argv[1]), rnnc._C.__file__" "$work"
+python -c "
+import sys, rnnc._C, rnnc._testhooks
+for m in (rnnc._C, rnnc._testhooks):
+    assert m.__file__.startswith(sys.argv[1]), m.__file__" "$work"
 status=0
 python -m pytest -q -p no:cacheprovider "${@:-tests}" 2>&1 | tee pytest.log || status=$?
 if grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" pytest.log; then

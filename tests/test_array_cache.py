@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import rnnc
-from rnnc import _C
+from rnnc import _testhooks
 from rnnc import functional as F
 from rnnc import reference as ref
 
@@ -62,11 +62,11 @@ def test_a_freed_block_is_reused_and_results_do_not_change():
     first, address = out.copy(), out.ctypes.data
     out[:] = np.nan                            # garbage left in the block
     del out
-    assert _C.cache_idle_bytes() >= 400 * H * 4
+    assert _testhooks.cache_idle_bytes() >= 400 * H * 4
     _, again = infer(400, w)
     assert again.ctypes.data == address
     np.testing.assert_array_equal(again, first)
-    assert _C.cache_idle_bytes() == 0
+    assert _testhooks.cache_idle_bytes() == 0
 
 
 def test_zero_filled_arrays_from_reused_blocks_are_zero():
@@ -99,9 +99,9 @@ def test_idle_blocks_are_bounded_and_the_least_recently_freed_go_first():
         sizes.append(out.nbytes)
         del out
     assert all(s % 4096 == 0 for s in sizes)   # whole pages: capacity == size
-    assert _C.cache_idle_bytes() == sum(sizes[-SLOTS:])
+    assert _testhooks.cache_idle_bytes() == sum(sizes[-SLOTS:])
     assert rnnc.empty_cache() == sum(sizes[-SLOTS:])
-    assert _C.cache_idle_bytes() == 0
+    assert _testhooks.cache_idle_bytes() == 0
 
 
 def test_a_block_wastes_at_most_an_eighth():
@@ -122,7 +122,7 @@ def test_idle_bytes_stay_within_the_budget():
     assert all(get_handler_name(o) == CACHED for o in outs)
     del outs
     gc.collect()
-    assert 0 < _C.cache_idle_bytes() <= MAX_IDLE
+    assert 0 < _testhooks.cache_idle_bytes() <= MAX_IDLE
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc/self/statm")

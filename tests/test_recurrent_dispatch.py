@@ -22,12 +22,7 @@ CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
-@pytest.fixture(autouse=True)
-def restore_runtime():
-    isa, nt = _C.get_isa(), _C.get_num_threads()
-    yield
-    _C.set_isa(isa)
-    _C.set_num_threads(nt)
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 def make_case(cell, T, B, I, H, *, layers=2, bidirectional=True, bias=True, seed=0):

@@ -31,12 +31,7 @@ CONFIGS = [("lstm", np.float32, 64, 128, 12, 16, False, 0),
            ("gru", np.float32, 64, 256, 8, 1, False, 0)]
 
 
-@pytest.fixture(autouse=True)
-def restore_core_settings():
-    n, isa = rnnc.get_num_threads(), _C.get_isa()
-    yield
-    rnnc.set_num_threads(n)
-    _C.set_isa(isa)
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 def training_step(cell, dtype, I, H, T, B, ln, proj, seed=3, dropout=0.3):

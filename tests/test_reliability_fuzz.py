@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import rnnc
-from rnnc import _C, optim
+from rnnc import _C, _testhooks, optim
 from rnnc import functional as F
 from rnnc import reference as ref
 from rnnc.normalization import LayerNorm, layer_norm
@@ -143,7 +143,7 @@ def test_gemm_raw_with_an_empty_c_returns_at_once(mode):
     z = np.ones(1, np.float32)
     H = 2 ** 40
     for M, N, K in [(0, H, 0), (H, 0, 0), (0, 0, H)]:
-        assert _C.gemm_raw(False, False, M, N, K, 1.0, z, max(K, 1), z, max(N, 1), 0.0, z,
+        assert _testhooks.gemm_raw(False, False, M, N, K, 1.0, z, max(K, 1), z, max(N, 1), 0.0, z,
                            max(N, 1), mode, 1) is None
     assert z[0] == 1
 

@@ -25,11 +25,7 @@ N_THREADS = 4
 ROUNDS = 3
 
 
-@pytest.fixture(autouse=True)
-def restore_thread_count():
-    n = rnnc.get_num_threads()
-    yield
-    rnnc.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("restore_runtime")
 
 
 def _recurrent(cell, dtype, ln=False, proj=0, seed=0):
