@@ -1,0 +1,7 @@
+/* vec_scalar_f64.h -- the scalar vocabulary, fp64 (see vec_scalar_f32.h). */
+#ifndef RNNC_VEC_H
+#define RNNC_VEC_H
+
+typedef double real;
+
+#endif /* RNNC_VEC_H */
