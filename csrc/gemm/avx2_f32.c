@@ -1,10 +1,6 @@
 /* gemm/avx2_f32.c -- the GEMM kernels for AVX2 + FMA, fp32: gemm/kernels.inc over
  * vec_avx2_f32.h, and the dot form's lane reduction for 8 lanes.
- *
- * Micro-tile: up to 6 rows x 2 vectors (16 columns) = 12 ymm accumulators + 2 B
- * vectors + 1 broadcast of the 16 registers.  A tile of fewer than 8 accumulators
- * splits k into partial sums, so that 8 chains hide the FMA latency (about 4 cycles,
- * two issued per cycle).
+ * Tile shapes: gemm/shape_avx2.h.
  *
  * Generated names: rnnc_gemm_kernels_f32_avx2 (the table), rnnc_gemm_kernel_f32_avx2,
  * rnnc_gemm_gemv_n_f32_avx2, rnnc_gemm_gemv_t_f32_avx2, rnnc_gemm_dot_f32_avx2,
@@ -19,19 +15,13 @@
 #if RNNC_X86
 #include "gemm/template.h"
 #include "gemm/vec_avx2_f32.h"
+#include "gemm/shape_avx2.h"
 
 #define RNNC_SFX f32_avx2
-#define GEMM_ISA RNNC_ISA_AVX2
 #define GEMM_DT RNNC_F32
-#define GEMM_MR 6
-#define GEMM_NV 2
-#define GEMM_MIN_CHAINS 8
-#define GEMM_DOT_MB 2
-#define GEMM_DOT_NB 4
 #define GEMM_DOT_KD 1024
 #define GEMM_KC 384
 #define GEMM_NC 1024
-#define GEMM_ROW_PANELS 1
 
 /* Lane r of the result = sum of the lanes of v[r] (8 vectors). */
 VEC_INLINE vreal reduce8(const vreal v[8])

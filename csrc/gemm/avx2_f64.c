@@ -1,7 +1,6 @@
 /* gemm/avx2_f64.c -- the GEMM kernels for AVX2 + FMA, fp64: gemm/kernels.inc over
  * vec_avx2_f64.h, and the dot form's lane reduction for 4 lanes.
- *
- * Micro-tile: up to 6 rows x 2 vectors (8 columns), as for fp32.
+ * Tile shapes: gemm/shape_avx2.h.
  *
  * Generated names: rnnc_gemm_kernels_f64_avx2 (the table), rnnc_gemm_kernel_f64_avx2,
  * rnnc_gemm_gemv_n_f64_avx2, rnnc_gemm_gemv_t_f64_avx2, rnnc_gemm_dot_f64_avx2,
@@ -16,19 +15,13 @@
 #if RNNC_X86
 #include "gemm/template.h"
 #include "gemm/vec_avx2_f64.h"
+#include "gemm/shape_avx2.h"
 
 #define RNNC_SFX f64_avx2
-#define GEMM_ISA RNNC_ISA_AVX2
 #define GEMM_DT RNNC_F64
-#define GEMM_MR 6
-#define GEMM_NV 2
-#define GEMM_MIN_CHAINS 8
-#define GEMM_DOT_MB 2
-#define GEMM_DOT_NB 4
 #define GEMM_DOT_KD 512
 #define GEMM_KC 256
 #define GEMM_NC 768
-#define GEMM_ROW_PANELS 1
 
 /* Lane r of the result = sum of the lanes of v[r] (4 vectors). */
 VEC_INLINE vreal reduce4(const vreal v[4])

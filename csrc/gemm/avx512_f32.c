@@ -1,9 +1,6 @@
 /* gemm/avx512_f32.c -- the GEMM kernels for AVX-512F, fp32: gemm/kernels.inc over
  * vec_avx512_f32.h, and the dot form's lane reduction for 16 lanes.
- *
- * Micro-tile: up to 8 rows x 3 vectors (48 columns) = 24 zmm accumulators.  Per k:
- * 3 vector loads of B, 8 broadcasts of A, 24 FMAs (enough independent chains to keep
- * both FMA ports busy at latency 4), so no tile splits k.
+ * Tile shapes: gemm/shape_avx512.h.
  *
  * Generated names: rnnc_gemm_kernels_f32_avx512 (the table), rnnc_gemm_kernel_f32_avx512,
  * rnnc_gemm_gemv_n_f32_avx512, rnnc_gemm_gemv_t_f32_avx512, rnnc_gemm_dot_f32_avx512,
@@ -22,19 +19,13 @@
 #if RNNC_X86
 #include "gemm/template.h"
 #include "gemm/vec_avx512_f32.h"
+#include "gemm/shape_avx512.h"
 
 #define RNNC_SFX f32_avx512
-#define GEMM_ISA RNNC_ISA_AVX512
 #define GEMM_DT RNNC_F32
-#define GEMM_MR 8
-#define GEMM_NV 3
-#define GEMM_MIN_CHAINS 1
-#define GEMM_DOT_MB 3
-#define GEMM_DOT_NB 8
 #define GEMM_DOT_KD 1024
 #define GEMM_KC 384
 #define GEMM_NC 672
-#define GEMM_ROW_PANELS 0
 
 /* Sum each of 16 vectors across its lanes: lane r of the result = sum(v[r]).
  * Three interleave-and-add rounds (32-bit, 64-bit, 128-bit), 15 adds in all. */

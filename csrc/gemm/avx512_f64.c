@@ -1,7 +1,6 @@
 /* gemm/avx512_f64.c -- the GEMM kernels for AVX-512F, fp64: gemm/kernels.inc over
  * vec_avx512_f64.h, and the dot form's lane reduction for 8 lanes.
- *
- * Micro-tile: up to 8 rows x 3 vectors (24 columns) = 24 zmm accumulators, as for fp32.
+ * Tile shapes: gemm/shape_avx512.h.
  *
  * Generated names: rnnc_gemm_kernels_f64_avx512 (the table), rnnc_gemm_kernel_f64_avx512,
  * rnnc_gemm_gemv_n_f64_avx512, rnnc_gemm_gemv_t_f64_avx512, rnnc_gemm_dot_f64_avx512,
@@ -19,19 +18,13 @@
 #if RNNC_X86
 #include "gemm/template.h"
 #include "gemm/vec_avx512_f64.h"
+#include "gemm/shape_avx512.h"
 
 #define RNNC_SFX f64_avx512
-#define GEMM_ISA RNNC_ISA_AVX512
 #define GEMM_DT RNNC_F64
-#define GEMM_MR 8
-#define GEMM_NV 3
-#define GEMM_MIN_CHAINS 1
-#define GEMM_DOT_MB 3
-#define GEMM_DOT_NB 8
 #define GEMM_DOT_KD 512
 #define GEMM_KC 256
 #define GEMM_NC 504
-#define GEMM_ROW_PANELS 0
 
 /* Sum each of 8 vectors across its lanes: lane r of the result = sum(v[r]). */
 VEC_INLINE vreal reduce8(const vreal v[8])

@@ -4,9 +4,12 @@
 #ifndef RNNC_VEC_H
 #define RNNC_VEC_H
 
+#include <stdint.h>
+
 #include "simd.h"
 
 typedef float real;
+typedef uint32_t rbits; /* the unsigned integer as wide as real */
 typedef __m256 vreal;
 typedef __m256i vmask;
 enum { VL = 8 };
@@ -62,5 +65,18 @@ VEC_INLINE void v_transpose(vreal r[VL])
         r[4 + m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x31);
     }
 }
+
+/* NaN/inf scan (ops/finite.inc): acc gathers the lanes whose exponent bits are all
+ * set (NaN or inf, IEEE 754). */
+typedef __m256i vbits;
+enum { V_NONFINITE_BLOCK = 4 }; /* vectors folded between two tests */
+VEC_INLINE vbits v_nonfinite_zero(void) { return _mm256_setzero_si256(); }
+VEC_INLINE vbits v_nonfinite_acc(vbits acc, const real *p)
+{
+    const __m256i e = _mm256_set1_epi32((int)0x7f800000u);
+    __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)p), e);
+    return _mm256_or_si256(acc, _mm256_cmpeq_epi32(x, e));
+}
+VEC_INLINE int v_nonfinite_any(vbits acc) { return !_mm256_testz_si256(acc, acc); }
 
 #endif /* RNNC_VEC_H */

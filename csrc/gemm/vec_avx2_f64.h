@@ -3,9 +3,12 @@
 #ifndef RNNC_VEC_H
 #define RNNC_VEC_H
 
+#include <stdint.h>
+
 #include "simd.h"
 
 typedef double real;
+typedef uint64_t rbits; /* the unsigned integer as wide as real */
 typedef __m256d vreal;
 typedef __m256i vmask;
 enum { VL = 4 };
@@ -50,5 +53,17 @@ VEC_INLINE void v_transpose(vreal r[VL])
     r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
     r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
+
+/* NaN/inf scan (ops/finite.inc), as in vec_avx2_f32.h. */
+typedef __m256i vbits;
+enum { V_NONFINITE_BLOCK = 4 };
+VEC_INLINE vbits v_nonfinite_zero(void) { return _mm256_setzero_si256(); }
+VEC_INLINE vbits v_nonfinite_acc(vbits acc, const real *p)
+{
+    const __m256i e = _mm256_set1_epi64x((long long)0x7ff0000000000000ull);
+    __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)p), e);
+    return _mm256_or_si256(acc, _mm256_cmpeq_epi64(x, e));
+}
+VEC_INLINE int v_nonfinite_any(vbits acc) { return !_mm256_testz_si256(acc, acc); }
 
 #endif /* RNNC_VEC_H */

@@ -7,9 +7,12 @@
 #ifndef RNNC_VEC_H
 #define RNNC_VEC_H
 
+#include <stdint.h>
+
 #include "simd.h"
 
 typedef float real;
+typedef uint32_t rbits; /* the unsigned integer as wide as real */
 typedef __m512 vreal;
 typedef __mmask16 vmask;
 enum { VL = 16 };
@@ -72,6 +75,21 @@ VEC_INLINE void v_transpose(vreal r[VL])
         r[4 + m] = _mm512_shuffle_f32x4(xhi, yhi, 0x88);
         r[12 + m] = _mm512_shuffle_f32x4(xhi, yhi, 0xDD);
     }
+}
+
+/* NaN/inf scan (ops/finite.inc): without its sign bit, an element is NaN or inf
+ * exactly when its bit pattern, as an unsigned integer, is at least the exponent
+ * mask; acc is the running unsigned maximum (two operations a vector). */
+typedef __m512i vbits;
+enum { V_NONFINITE_BLOCK = 64 }; /* vectors folded between two tests */
+VEC_INLINE vbits v_nonfinite_zero(void) { return _mm512_setzero_si512(); }
+VEC_INLINE vbits v_nonfinite_acc(vbits acc, const real *p)
+{
+    return _mm512_max_epu32(acc, _mm512_and_si512(_mm512_loadu_si512(p), _mm512_set1_epi32(0x7fffffff)));
+}
+VEC_INLINE int v_nonfinite_any(vbits acc)
+{
+    return _mm512_cmpge_epu32_mask(acc, _mm512_set1_epi32((int)0x7f800000u)) != 0;
 }
 
 #endif /* RNNC_VEC_H */

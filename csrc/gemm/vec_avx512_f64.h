@@ -3,9 +3,12 @@
 #ifndef RNNC_VEC_H
 #define RNNC_VEC_H
 
+#include <stdint.h>
+
 #include "simd.h"
 
 typedef double real;
+typedef uint64_t rbits; /* the unsigned integer as wide as real */
 typedef __m512d vreal;
 typedef __mmask8 vmask;
 enum { VL = 8 };
@@ -53,6 +56,20 @@ VEC_INLINE void v_transpose(vreal r[VL])
         r[2 + m] = _mm512_shuffle_f64x2(xhi, yhi, 0x88);
         r[6 + m] = _mm512_shuffle_f64x2(xhi, yhi, 0xDD);
     }
+}
+
+/* NaN/inf scan (ops/finite.inc), as in vec_avx512_f32.h. */
+typedef __m512i vbits;
+enum { V_NONFINITE_BLOCK = 64 };
+VEC_INLINE vbits v_nonfinite_zero(void) { return _mm512_setzero_si512(); }
+VEC_INLINE vbits v_nonfinite_acc(vbits acc, const real *p)
+{
+    return _mm512_max_epu64(acc, _mm512_and_si512(_mm512_loadu_si512(p),
+                                                  _mm512_set1_epi64(0x7fffffffffffffffLL)));
+}
+VEC_INLINE int v_nonfinite_any(vbits acc)
+{
+    return _mm512_cmpge_epu64_mask(acc, _mm512_set1_epi64((long long)0x7ff0000000000000ull)) != 0;
 }
 
 #endif /* RNNC_VEC_H */

@@ -3,6 +3,9 @@
 #ifndef RNNC_VEC_H
 #define RNNC_VEC_H
 
+#include <stdint.h>
+
 typedef float real;
+typedef uint32_t rbits; /* the unsigned integer as wide as real */
 
 #endif /* RNNC_VEC_H */

@@ -2,6 +2,9 @@
 #ifndef RNNC_VEC_H
 #define RNNC_VEC_H
 
+#include <stdint.h>
+
 typedef double real;
+typedef uint64_t rbits; /* the unsigned integer as wide as real */
 
 #endif /* RNNC_VEC_H */

@@ -1,5 +1,5 @@
-/* cpu_peak.c -- measure the machine's rooflines (for bench/: the percentages and the
- * bounds the benchmark tables are read against).
+/* util/cpu_peak.c -- measure the machine's rooflines (for bench/: the percentages
+ * and the bounds the benchmark tables are read against).
  *
  * Multiply-add rate: every thread of a parallel region runs 12 independent chains of
  * vector FMAs (enough to cover the FMA latency on both ports) for `iters` iterations;
