@@ -18,10 +18,6 @@
 #include "gemm/shape_avx2.h"
 
 #define RNNC_SFX f32_avx2
-#define GEMM_DT RNNC_F32
-#define GEMM_DOT_KD 1024
-#define GEMM_KC 384
-#define GEMM_NC 1024
 
 /* Lane r of the result = sum of the lanes of v[r] (8 vectors). */
 VEC_INLINE vreal reduce8(const vreal v[8])

@@ -18,10 +18,6 @@
 #include "gemm/shape_avx2.h"
 
 #define RNNC_SFX f64_avx2
-#define GEMM_DT RNNC_F64
-#define GEMM_DOT_KD 512
-#define GEMM_KC 256
-#define GEMM_NC 768
 
 /* Lane r of the result = sum of the lanes of v[r] (4 vectors). */
 VEC_INLINE vreal reduce4(const vreal v[4])

@@ -22,10 +22,6 @@
 #include "gemm/shape_avx512.h"
 
 #define RNNC_SFX f32_avx512
-#define GEMM_DT RNNC_F32
-#define GEMM_DOT_KD 1024
-#define GEMM_KC 384
-#define GEMM_NC 672
 
 /* Sum each of 16 vectors across its lanes: lane r of the result = sum(v[r]).
  * Three interleave-and-add rounds (32-bit, 64-bit, 128-bit), 15 adds in all. */

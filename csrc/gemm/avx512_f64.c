@@ -21,10 +21,6 @@
 #include "gemm/shape_avx512.h"
 
 #define RNNC_SFX f64_avx512
-#define GEMM_DT RNNC_F64
-#define GEMM_DOT_KD 512
-#define GEMM_KC 256
-#define GEMM_NC 504
 
 /* Sum each of 8 vectors across its lanes: lane r of the result = sum(v[r]). */
 VEC_INLINE vreal reduce8(const vreal v[8])

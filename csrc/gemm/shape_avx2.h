@@ -1,5 +1,5 @@
-/* gemm/shape_avx2.h -- the tile shapes of the AVX2 GEMM kernels (both dtypes), for
- * gemm/kernels.inc.
+/* gemm/shape_avx2.h -- the tile shapes of the AVX2 GEMM kernels and its blocking,
+ * for gemm/kernels.inc.
  *
  * Micro-tile: up to 6 rows x 2 vectors = 12 ymm accumulators + 2 B vectors + 1
  * broadcast of the 16 registers.  A tile of fewer than 8 accumulators (the single
@@ -12,4 +12,13 @@
 #define GEMM_MIN_CHAINS 8
 #define GEMM_DOT_MB 2
 #define GEMM_DOT_NB 4
+#define GEMM_DT (sizeof(real) == 4 ? RNNC_F32 : RNNC_F64)
 #define GEMM_ROW_PANELS 1
+
+/* The blocking the driver uses (gemm/gemm.c) and the dot form's K block, per dtype:
+ * a kc x nc block of packed B stays in L2, a panel of kc rows in L1/L2. */
+enum {
+    GEMM_KC = sizeof(real) == 4 ? 384 : 256,
+    GEMM_NC = sizeof(real) == 4 ? 1024 : 768,
+    GEMM_DOT_KD = sizeof(real) == 4 ? 1024 : 512,
+};

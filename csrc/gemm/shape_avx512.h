@@ -1,5 +1,5 @@
-/* gemm/shape_avx512.h -- the tile shapes of the AVX-512 GEMM kernels (both dtypes),
- * for gemm/kernels.inc.
+/* gemm/shape_avx512.h -- the tile shapes of the AVX-512 GEMM kernels and its
+ * blocking, for gemm/kernels.inc.
  *
  * Micro-tile: up to 8 rows x 3 vectors = 24 zmm accumulators.  Per k: 3 vector loads
  * of B, 8 broadcasts of A, 24 FMAs (enough independent chains to keep both FMA ports
@@ -10,4 +10,13 @@
 #define GEMM_MIN_CHAINS 1
 #define GEMM_DOT_MB 3
 #define GEMM_DOT_NB 8
+#define GEMM_DT (sizeof(real) == 4 ? RNNC_F32 : RNNC_F64)
 #define GEMM_ROW_PANELS 0
+
+/* The blocking the driver uses (gemm/gemm.c) and the dot form's K block, per dtype:
+ * a kc x nc block of packed B stays in L2, a panel of kc rows in L1/L2. */
+enum {
+    GEMM_KC = sizeof(real) == 4 ? 384 : 256,
+    GEMM_NC = sizeof(real) == 4 ? 672 : 504,
+    GEMM_DOT_KD = sizeof(real) == 4 ? 1024 : 512,
+};
