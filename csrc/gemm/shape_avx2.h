@@ -9,16 +9,10 @@
 #define GEMM_ISA RNNC_ISA_AVX2
 #define GEMM_MR 6
 #define GEMM_NV 2
-#define GEMM_MIN_CHAINS 8
-#define GEMM_DOT_MB 2
-#define GEMM_DOT_NB 4
-#define GEMM_DT (sizeof(real) == 4 ? RNNC_F32 : RNNC_F64)
 #define GEMM_ROW_PANELS 1
+enum { GEMM_MIN_CHAINS = 8, GEMM_DOT_MB = 2, GEMM_DOT_NB = 4 };
 
-/* The blocking the driver uses (gemm/gemm.c) and the dot form's K block, per dtype:
- * a kc x nc block of packed B stays in L2, a panel of kc rows in L1/L2. */
-enum {
-    GEMM_KC = sizeof(real) == 4 ? 384 : 256,
-    GEMM_NC = sizeof(real) == 4 ? 1024 : 768,
-    GEMM_DOT_KD = sizeof(real) == 4 ? 1024 : 512,
-};
+/* The blocking the driver uses (gemm/gemm.c: a kc x nc block of packed B stays in L2,
+ * a panel of kc rows in L1/L2) and the dot form's K block, per dtype. */
+enum { GEMM_KC = sizeof(real) == 4 ? 384 : 256, GEMM_DOT_KD = sizeof(real) == 4 ? 1024 : 512 };
+enum { GEMM_NC = sizeof(real) == 4 ? 1024 : 768 };

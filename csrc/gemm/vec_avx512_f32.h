@@ -85,7 +85,8 @@ enum { V_NONFINITE_BLOCK = 64 }; /* vectors folded between two tests */
 VEC_INLINE vbits v_nonfinite_zero(void) { return _mm512_setzero_si512(); }
 VEC_INLINE vbits v_nonfinite_acc(vbits acc, const real *p)
 {
-    return _mm512_max_epu32(acc, _mm512_and_si512(_mm512_loadu_si512(p), _mm512_set1_epi32(0x7fffffff)));
+    return _mm512_max_epu32(acc, _mm512_and_si512(_mm512_loadu_si512(p),
+                                                  _mm512_set1_epi32(0x7fffffff)));
 }
 VEC_INLINE int v_nonfinite_any(vbits acc)
 {
