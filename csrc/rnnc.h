@@ -268,7 +268,7 @@ rnnc_status rnnc_clamp_arrays(rnnc_dtype dt, void *const *arrays, const int64_t 
                               int64_t n, double clip);
 
 /* *first = the index of the first of n arrays holding a NaN or inf element (arrays[k]
- * has sizes[k] elements, contiguous), or -1 when every element is finite (finite.c). */
+ * has sizes[k] elements, contiguous), or -1 when every element is finite (ops/finite.c). */
 rnnc_status rnnc_first_nonfinite(rnnc_dtype dt, const void *const *arrays,
                                  const int64_t *sizes, int64_t n, int64_t *first);
 

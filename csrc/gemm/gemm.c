@@ -1,5 +1,6 @@
-/* gemm.c -- the one matrix-product interface of the core: rnnc_gemm, and products
- * with a pre-packed B (gemm.h).
+/* gemm/gemm.c -- the one matrix-product interface of the core: rnnc_gemm, and products
+ * with a pre-packed B (gemm.h); the dispatch and blocking around the kernels of
+ * gemm/kernels.h.
  *
  * C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C, row-major.
  *
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "gemm/kernels.h"
 #include "simd.h"
 #include "threads.h"
 
@@ -46,10 +48,12 @@
 const rnnc_gemm_kernels *rnnc_gemm_kernels_for(rnnc_isa isa, rnnc_dtype dt)
 {
 #if RNNC_X86
-    if (isa == RNNC_ISA_AVX512) return dt == RNNC_F32 ? &rnnc_gemm_avx512_f32 : &rnnc_gemm_avx512_f64;
-    if (isa == RNNC_ISA_AVX2) return dt == RNNC_F32 ? &rnnc_gemm_avx2_f32 : &rnnc_gemm_avx2_f64;
+    if (isa == RNNC_ISA_AVX512)
+        return dt == RNNC_F32 ? &rnnc_gemm_kernels_f32_avx512 : &rnnc_gemm_kernels_f64_avx512;
+    if (isa == RNNC_ISA_AVX2)
+        return dt == RNNC_F32 ? &rnnc_gemm_kernels_f32_avx2 : &rnnc_gemm_kernels_f64_avx2;
 #endif
-    return dt == RNNC_F32 ? &rnnc_gemm_portable_f32 : &rnnc_gemm_portable_f64;
+    return dt == RNNC_F32 ? &rnnc_gemm_kernels_f32_portable : &rnnc_gemm_kernels_f64_portable;
 }
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -57,79 +61,88 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ------------------------------------------------------------------ packing */
 
+/* The packing copies move elements as bytes: `es` (4 or 8) is a constant in each
+ * specialisation the dispatchers below call, so every memcpy is a plain move. */
+
 /* Pack op(B)[p0:p0+kc, j0:j0+nc] into panels of NR columns: panel q (columns
  * j0+q*NR ..) lives at dst + q*NR*kc as [kc][wp], wp = its width rounded up to VL,
  * zero-padded.  op(B)(k, j) = B[k*ldb + j] (tb == 0) or B[j*ldb + k] (tb == 1). */
-#define DEFINE_PACK_B(SFX, T)                                                             \
-    static void pack_b_##SFX(T *dst, const T *B, int64_t ldb, int tb, int64_t p0,          \
-                             int64_t kc, int64_t j0, int64_t nc, int64_t NR, int64_t VL)   \
-    {                                                                                      \
-        for (int64_t q0 = 0; q0 < nc; q0 += NR) {                                          \
-            int64_t w = min64(NR, nc - q0), wp = round_up(w, VL);                          \
-            T *d = dst + q0 * kc;                                                          \
-            if (!tb) {                                                                     \
-                const T *s = B + p0 * ldb + j0 + q0;                                       \
-                for (int64_t k = 0; k < kc; k++, d += wp, s += ldb) {                      \
-                    memcpy(d, s, (size_t)w * sizeof(T));                                   \
-                    for (int64_t j = w; j < wp; j++) d[j] = 0;                             \
-                }                                                                          \
-            } else {                                                                       \
-                /* transpose in 8 x 8 tiles: rows of B are read contiguously */           \
-                const T *s = B + (j0 + q0) * ldb + p0;                                     \
-                for (int64_t k0 = 0; k0 < kc; k0 += 8) {                                   \
-                    int64_t kn = min64(8, kc - k0);                                        \
-                    for (int64_t jj0 = 0; jj0 < w; jj0 += 8) {                             \
-                        int64_t jn = min64(8, w - jj0);                                    \
-                        for (int64_t jj = jj0; jj < jj0 + jn; jj++) {                      \
-                            const T *row = s + jj * ldb + k0;                              \
-                            for (int64_t k = 0; k < kn; k++) d[(k0 + k) * wp + jj] = row[k]; \
-                        }                                                                  \
-                    }                                                                      \
-                    for (int64_t k = k0; k < k0 + kn; k++)                                 \
-                        for (int64_t j = w; j < wp; j++) d[k * wp + j] = 0;                \
-                }                                                                          \
-            }                                                                              \
-        }                                                                                  \
+RNNC_INLINE void pack_b_es(const size_t es, char *dst, const char *B, int64_t ldb, int tb,
+                           int64_t p0, int64_t kc, int64_t j0, int64_t nc, int64_t NR,
+                           int64_t VL)
+{
+    for (int64_t q0 = 0; q0 < nc; q0 += NR) {
+        int64_t w = min64(NR, nc - q0), wp = round_up(w, VL);
+        char *d = dst + (size_t)(q0 * kc) * es;
+        if (!tb) {
+            const char *s = B + (size_t)(p0 * ldb + j0 + q0) * es;
+            for (int64_t k = 0; k < kc; k++, d += wp * es, s += ldb * es) {
+                memcpy(d, s, (size_t)w * es);
+                memset(d + w * es, 0, (size_t)(wp - w) * es);
+            }
+            continue;
+        }
+        /* transpose in 8 x 8 tiles: rows of B are read contiguously */
+        const char *s = B + (size_t)((j0 + q0) * ldb + p0) * es;
+        for (int64_t k0 = 0; k0 < kc; k0 += 8) {
+            int64_t kn = min64(8, kc - k0);
+            for (int64_t jj0 = 0; jj0 < w; jj0 += 8)
+                for (int64_t jj = jj0; jj < jj0 + min64(8, w - jj0); jj++) {
+                    const char *row = s + (size_t)(jj * ldb + k0) * es;
+                    for (int64_t k = 0; k < kn; k++)
+                        memcpy(d + (size_t)((k0 + k) * wp + jj) * es, row + k * es, es);
+                }
+            for (int64_t k = k0; k < k0 + kn; k++)
+                memset(d + (size_t)(k * wp + w) * es, 0, (size_t)(wp - w) * es);
+        }
     }
-DEFINE_PACK_B(f32, float)
-DEFINE_PACK_B(f64, double)
+}
 
 static void pack_b(const rnnc_gemm_kernels *kt, void *dst, const void *B, int64_t ldb, int tb,
                    int64_t p0, int64_t kc, int64_t j0, int64_t nc, int64_t NR, int64_t VL)
 {
     if (tb && kt->pack_bt && VL == kt->vl) kt->pack_bt(dst, B, ldb, p0, kc, j0, nc, NR);
-    else if (kt->dt == RNNC_F32) pack_b_f32(dst, B, ldb, tb, p0, kc, j0, nc, NR, VL);
-    else pack_b_f64(dst, B, ldb, tb, p0, kc, j0, nc, NR, VL);
+    else if (kt->dt == RNNC_F32) pack_b_es(4, dst, B, ldb, tb, p0, kc, j0, nc, NR, VL);
+    else pack_b_es(8, dst, B, ldb, tb, p0, kc, j0, nc, NR, VL);
+}
+
+/* One row k of the slivers of pack_at: whole slivers of width W from s0 on (a
+ * constant W turns each copy into vector moves); returns where they stop. */
+RNNC_INLINE int64_t pack_at_slivers(const size_t es, const int64_t W, char *dst,
+                                    const char *row, int64_t s0, int64_t mc, int64_t kc,
+                                    int64_t k)
+{
+    for (; s0 + W <= mc; s0 += W)
+        memcpy(dst + (size_t)(s0 * kc + k * W) * es, row + s0 * es, es * (size_t)W);
+    return s0;
 }
 
 /* Pack op(A)[i0:i0+mc, p0:p0+kc] of a transposed A (op(A)(i, k) = A[k*lda + i]) into
  * slivers of MR rows: sliver s at dst + s*MR*kc as [kc][w], w = min(MR, rows left).
  * Each row of A is read contiguously; the slivers then stream densely from cache. */
-/* copy whole slivers of a constant width W (the compiler turns each into vector moves) */
-#define PACK_AT_SLIVERS(T, W)                                                             \
-    for (; s0 + (W) <= mc; s0 += (W)) {                                                  \
-        memcpy(dst + s0 * kc + k * (W), row + s0, sizeof(T) * (size_t)(W));              \
+RNNC_INLINE void pack_at_es(const size_t es, char *dst, const char *A, int64_t lda, int64_t i0,
+                            int64_t mc, int64_t p0, int64_t kc, int64_t MR)
+{
+    for (int64_t k = 0; k < kc; k++) {
+        const char *row = A + (size_t)((p0 + k) * lda + i0) * es;
+        int64_t s0;
+        if (MR == 8) s0 = pack_at_slivers(es, 8, dst, row, 0, mc, kc, k);
+        else if (MR == 6) s0 = pack_at_slivers(es, 6, dst, row, 0, mc, kc, k);
+        else if (MR == 4) s0 = pack_at_slivers(es, 4, dst, row, 0, mc, kc, k);
+        else s0 = pack_at_slivers(es, MR, dst, row, 0, mc, kc, k);
+        if (s0 < mc) { /* the last, narrower sliver */
+            int64_t w = mc - s0;
+            memcpy(dst + (size_t)(s0 * kc + k * w) * es, row + s0 * es, (size_t)w * es);
+        }
     }
-#define DEFINE_PACK_AT(SFX, T)                                                          \
-    static void pack_at_##SFX(T *dst, const T *A, int64_t lda, int64_t i0, int64_t mc,   \
-                              int64_t p0, int64_t kc, int64_t MR)                        \
-    {                                                                                    \
-        for (int64_t k = 0; k < kc; k++) {                                               \
-            const T *row = A + (p0 + k) * lda + i0;                                      \
-            int64_t s0 = 0;                                                              \
-            if (MR == 8) PACK_AT_SLIVERS(T, 8)                                            \
-            else if (MR == 6) PACK_AT_SLIVERS(T, 6)                                       \
-            else if (MR == 4) PACK_AT_SLIVERS(T, 4)                                       \
-            else PACK_AT_SLIVERS(T, MR)                                                  \
-            if (s0 < mc) {                                                               \
-                int64_t w = mc - s0;                                                     \
-                T *d = dst + s0 * kc + k * w;                                            \
-                for (int64_t i = 0; i < w; i++) d[i] = row[s0 + i];                      \
-            }                                                                            \
-        }                                                                                \
-    }
-DEFINE_PACK_AT(f32, float)
-DEFINE_PACK_AT(f64, double)
+}
+
+static void pack_at(rnnc_dtype dt, void *dst, const void *A, int64_t lda, int64_t i0,
+                    int64_t mc, int64_t p0, int64_t kc, int64_t MR)
+{
+    if (dt == RNNC_F32) pack_at_es(4, dst, A, lda, i0, mc, p0, kc, MR);
+    else pack_at_es(8, dst, A, lda, i0, mc, p0, kc, MR);
+}
 
 /* ---------------------------------------------------------- pre-packed B */
 
@@ -212,10 +225,7 @@ static rnnc_status gemm_block(const gemm_args *g, int64_t m0, int64_t m1, int64_
         for (int64_t pc = 0; pc < K; pc += KC) {
             int64_t kc = min64(KC, K - pc);
             double beta = pc == 0 ? g->beta : 1.0;
-            if (pack_a) {
-                if (g->dt == RNNC_F32) pack_at_f32((float *)apack, (const float *)g->A, g->lda, ic, mc, pc, kc, MR);
-                else pack_at_f64((double *)apack, (const double *)g->A, g->lda, ic, mc, pc, kc, MR);
-            }
+            if (pack_a) pack_at(g->dt, apack, g->A, g->lda, ic, mc, pc, kc, MR);
             for (int64_t jc = n0; jc < n1; jc += NC) {
                 int64_t nc = min64(NC, n1 - jc);
                 /* panel q0 of this block: base + q0 * kc elements, rows of its width wp */

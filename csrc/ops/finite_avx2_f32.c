@@ -1,0 +1,16 @@
+/* ops/finite_avx2_f32.c -- the NaN/inf scan for avx2, f32: ops/finite.inc
+ * over vec_avx2_f32.h.
+ *
+ * Generated name: rnnc_all_finite_f32_avx2 */
+#include "simd.h"
+
+#if RNNC_X86
+#include "gemm/template.h"
+#include "gemm/vec_avx2_f32.h"
+
+#define RNNC_SFX f32_avx2
+#define FINITE_SIMD 1
+
+#include "ops/finite.inc"
+
+#endif /* RNNC_X86 */

@@ -1,0 +1,16 @@
+/* ops/finite_avx512_f64.c -- the NaN/inf scan for avx512, f64: ops/finite.inc
+ * over vec_avx512_f64.h.
+ *
+ * Generated name: rnnc_all_finite_f64_avx512 */
+#include "simd.h"
+
+#if RNNC_X86
+#include "gemm/template.h"
+#include "gemm/vec_avx512_f64.h"
+
+#define RNNC_SFX f64_avx512
+#define FINITE_SIMD 1
+
+#include "ops/finite.inc"
+
+#endif /* RNNC_X86 */
