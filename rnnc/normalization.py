@@ -203,7 +203,7 @@ class LayerNorm(Module):
         return self
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x (..., *normalized_shape) -> same shape."""
+        """``x (..., *normalized_shape)`` -> the same shape."""
         if isinstance(x, np.ndarray) and x.dtype.newbyteorder("=") != self.dtype:
             raise TypeError(f"LayerNorm: input must have dtype {self.dtype} like the layer, got "
                             f"{x.dtype} (no implicit casts; use .to({x.dtype}) or x.astype())")

@@ -1,5 +1,7 @@
 """Optimizers (SGD, Adam, AdamW) and a step learning-rate schedule, as torch.optim.
 
+::
+
     opt = Adam(model.parameters(), lr=1e-3)
     for x, y in batches:
         opt.zero_grad()
@@ -362,7 +364,7 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019), as torch.optim.AdamW:
-    p *= 1 - lr * weight_decay before the Adam update.  Default weight_decay 1e-2."""
+    ``p *= 1 - lr * weight_decay`` before the Adam update.  Default weight_decay 1e-2."""
 
     _decoupled = True
 
@@ -403,7 +405,7 @@ class StepLR:
         return list(self._last_lr)
 
     def step(self) -> None:
-        """Advance one epoch: lr *= gamma when the epoch is a multiple of step_size."""
+        """Advance one epoch: ``lr *= gamma`` when the epoch is a multiple of step_size."""
         self.last_epoch += 1
         for group in self.optimizer.param_groups:
             if self.last_epoch != 0 and self.last_epoch % self.step_size == 0:

@@ -103,10 +103,14 @@ class RNNBase(Module):
         """Initialise every parameter.
 
         init="uniform":     U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias (torch's default).
-        init="orthogonal":  orthogonal recurrent weights (per gate block), Xavier-uniform
+        init="orthogonal":  orthogonal recurrent weights (per gate block), Xavier-uniform ::
+
                             input and projection weights, zero biases.
-        forget_bias:        LSTM only: set the forget-gate slice of bias_ih to this value
+
+        forget_bias:        LSTM only: set the forget-gate slice of bias_ih to this value ::
+
                             and of bias_hh to 0 (Keras' unit_forget_bias is 1.0).
+
         Layer-norm gains start at 1 and layer-norm biases at 0 in both schemes.
         """
         if init not in ("uniform", "orthogonal"):
@@ -290,9 +294,11 @@ class LSTM(RNNBase):
 
     out, (h_n, c_n) = m(x, (h0, c0)=None, lengths=None)
     dx, (dh0, dc0) = m.backward(d_out, (d_h_n, d_c_n)=None)
-    With layer_norm=True the cell is the layer-normalised LSTM of Ba et al. (2016):
+    With layer_norm=True the cell is the layer-normalised LSTM of Ba et al. (2016)::
+
         a  = LN(W_ih x) + LN(W_hh h) + b_ih + b_hh
         c' = sig(a_f)*c + sig(a_i)*tanh(a_g);   h' = W_hr (sig(a_o) * tanh(LN(c')))
+
     (each LN with its own gain and bias; see rnnc.h).
     """
 
