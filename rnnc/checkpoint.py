@@ -5,10 +5,12 @@
     checkpoint.load_into("model.ckpt", model, optimizer)
 
 Format (self-describing, no code runs on load): a NumPy .npz (zip) archive read with
-allow_pickle=False.  Member "__header__" holds UTF-8 JSON:
+allow_pickle=False.  Member "__header__" holds UTF-8 JSON::
+
     {"format": "rnnc-checkpoint", "version": 1, "checksum": "sha256:<hex>",
      "body": {"arrays": [{"name": "a0", "shape": [...], "dtype": "<f4"}, ...],
               "content": {...}}}
+
 The content is the saved structure (dicts, lists, tuples, numbers, strings) in JSON
 with tagged nodes: {"__dict__": [[key, value], ...]} keeps key order and int keys,
 {"__tuple__": [...]}, {"__array__": i} refers to member "a<i>" (numeric arrays only).
@@ -40,7 +42,9 @@ import numpy as np
 __all__ = ["CheckpointError", "save", "load", "load_into", "FORMAT_NAME", "FORMAT_VERSION",
            "DEFAULT_MAX_BYTES", "DEFAULT_MAX_RATIO"]
 
+#: The ``"format"`` field of every checkpoint header.
 FORMAT_NAME = "rnnc-checkpoint"
+#: The newest format version this rnnc reads and the one it writes.
 FORMAT_VERSION = 1
 _HEADER = "__header__"
 _ZIP_MAGIC = b"PK\x03\x04"

@@ -103,7 +103,7 @@ def _combine(norms: List[float], p: float) -> float:
 
 
 def total_grad_norm(params_or_grads, norm_type: float = 2.0) -> float:
-    """The global norm of all gradients (as clip_grad_norm_ computes it), changing nothing."""
+    """The global norm of all gradients (as ``clip_grad_norm_`` computes it), changing nothing."""
     p = _norm_type(norm_type)
     grads = _collect_grads(params_or_grads, "total_grad_norm")
     return _combine([_C.grad_norms(group, p)[0] for group in _by_dtype(grads)], p)
@@ -114,7 +114,7 @@ def clip_grad_norm_(params_or_grads, max_norm: float, norm_type: float = 2.0,
     """Scale all gradients in place so that their global norm is at most max_norm.
 
     The norm is taken over all gradients together, as if concatenated into one
-    vector (norm_type p > 0, or inf for max |g|).  When
+    vector (norm_type p > 0, or inf for ``max |g|``).  When
     coef = max_norm / (norm + 1e-6) is below 1, every gradient is multiplied by coef.
     Returns the norm before clipping (a Python float).  See the module docstring for
     NaN/inf; error_if_nonfinite=True raises RuntimeError on a NaN/inf norm.

@@ -2,7 +2,7 @@
 
 Every process (a "rank") holds a full copy of the model, computes the gradient of its
 own share of each global batch, and the ranks sum their gradients with one in-place
-``Allreduce`` per step, so every rank applies the same update and the copies stay equal:
+``Allreduce`` per step, so every rank applies the same update and the copies stay equal::
 
     import rnnc.distributed as dist
     dist.init()                                   # a world of size 1 outside an MPI launch
@@ -40,6 +40,7 @@ __all__ = ["init", "is_initialized", "rank", "world_size", "local_world_size", "
            "allreduce_sum", "share_cores", "shard_batches", "check_global_batch", "DistributedError",
            "DistributedTimeoutError", "MPIUnavailableError", "INSTALL_COMMAND"]
 
+#: What to run when mpi4py or the MPI library is missing (named in the errors).
 INSTALL_COMMAND = "pip install mpi4py==4.1.2 mpich==5.0.2"   # pyproject's "distributed" extra
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_BUCKET_BYTES = 25 * 2**20   # gradients above this go in several Allreduce calls
@@ -156,6 +157,7 @@ def abort(message: str = "", code: int = 1) -> None:
 
 
 def is_initialized() -> bool:
+    """Whether init() has run in this process (a world of size 1 counts)."""
     return _world.initialized
 
 
@@ -475,8 +477,10 @@ def shard_batches(order: np.ndarray, batch_size: int):
     """This rank's share of each global batch, as torch's DistributedSampler deals them.
 
     order       the epoch's sample order (the same on every rank: seed it identically).
-    batch_size  the global batch (a multiple of the world size): all ranks' samples of
+    batch_size  the global batch (a multiple of the world size): all ranks' samples of ::
+
                 one step.  Rank r takes every world_size-th sample from position r.
+
     Yields the local indices of each step.  When len(order) is not a multiple of the world
     size it is padded with its first samples (each epoch then sees every sample once and a
     few twice), so every rank takes the same number of equal steps.

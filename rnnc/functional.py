@@ -1,5 +1,7 @@
 """Functional recurrent layers: whole sequences through the C core, forward and backward.
 
+::
+
     out, h_n, saved        = rnn_forward(x, weights, h0=None, *, nonlinearity="tanh", ...)
     grads                  = rnn_backward(saved, d_out=None, d_h_n=None)
     out, (h_n, c_n), saved = lstm_forward(x, weights, hx=None, *, ..., layer_norm=False)
@@ -12,13 +14,15 @@ half first; h_n, h0 (L*D, B, R); c_n, c0 (L*D, B, H), layer-major then direction
 lengths (B,) integers in [0, T].  R = proj_size if proj_size else H.
 
 `weights` is a dict of NumPy arrays with PyTorch's names, per layer k and direction
-suffix sfx ("" or "_reverse"):
+suffix sfx ("" or "_reverse")::
+
     weight_ih_l{k}{sfx} (G*H, In_k)  weight_hh_l{k}{sfx} (G*H, R)
     bias_ih_l{k}{sfx}, bias_hh_l{k}{sfx} (G*H)          absent when bias=False
     weight_hr_l{k}{sfx} (P, H)                            LSTM with projection only
     ln_ih_weight_l{k}{sfx}, ln_ih_bias_l{k}{sfx}, ln_hh_weight_l{k}{sfx},
     ln_hh_bias_l{k}{sfx} (G*H); ln_c_weight_l{k}{sfx}, ln_c_bias_l{k}{sfx} (H)
                                                           layer_norm=True only (c: LSTM)
+
 G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n); In_0 = I, In_k = D*R.  H, P and
 bias are inferred from the weights.  Every array must have x's dtype (float32 or
 float64; nothing is cast).  Non-contiguous, Fortran-ordered, misaligned, read-only and
@@ -65,13 +69,15 @@ _name = schema.param_name
 class Saved:
     """What a training-mode forward keeps for its backward.
 
-    Holds the C core's saved buffer and views of it:
+    Holds the C core's saved buffer and views of it::
+
         gates(layer=0, direction=0)   (T, B, G, H) gate activations after their
                                       nonlinearity (LSTM i, f, g, o; GRU r, z, n; RNN h')
         hidden(layer=0, direction=0)  (T+1, B, R) states in time order: forward
                                       hidden[0] = h0, hidden[t+1] = after step t; reverse
                                       hidden[T] = h0, hidden[t] = after step t
         cell(layer=0, direction=0)    (T+1, B, H) LSTM cell states, same order
+
     The views are read-only.  At steps where a sample is not running (t >= lengths[b])
     its gates are 0 and its states are carried.  It also keeps x, lengths, the weights
     and the configuration: do not modify the weights in place before the backward.

@@ -158,7 +158,7 @@ class Embedding(Module):
     """A lookup table of num_embeddings vectors of size embedding_dim, as torch.nn.Embedding.
 
     weight (num_embeddings, embedding_dim) ~ N(0, 1).  Input: integer ids of any shape
-    (e.g. (B, T)); output (*input.shape, embedding_dim).  The row padding_idx (negative
+    (e.g. (B, T)); output ``(*input.shape, embedding_dim)``.  The row padding_idx (negative
     values count from the end, like torch) starts at zero and never receives a gradient.
     backward returns None: integer ids have no gradient.
     """
@@ -544,18 +544,23 @@ class _naming_child:
 class Sequential(Module):
     """A chain of modules, as torch.nn.Sequential (parameters "0.weight", "1.bias", ...).
 
-    out = model(x, lengths=None)
+    out = model(x, lengths=None) ::
+
         Each module gets the previous output; the ones whose forward accepts ``lengths``
         (recurrent layers, LastStep, MeanPool, MaxPool) also get ``lengths``.  A tuple
         result such as (out, h_n) of a recurrent layer passes on its element 0.
-    dx = model.backward(d_out)
+
+    dx = model.backward(d_out) ::
+
         Calls each module's backward in reverse order (element 0 of a tuple result, e.g.
         dx of (dx, dh0)).  Returns None when the first module is an Embedding.
 
-    Hidden state in and out (e.g. for truncated BPTT, or generation step by step):
+    Hidden state in and out (e.g. for truncated BPTT, or generation step by step)::
+
         out, states = model(x, state=states, return_state=True)
         dx = model.backward(d_out)                       # or, with state gradients:
         dx, d_states = model.backward(d_out, d_state=d_states_n, return_state_grad=True)
+
     ``states`` is a list with one entry per module: the recurrent layers' final states
     (h_n, or (h_n, c_n) for LSTM) and None for the other modules; ``state=None`` or a
     None entry means a zero initial state.

@@ -203,7 +203,7 @@ class LayerNorm(Module):
         return self
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x (..., *normalized_shape) -> same shape."""
+        """``x (..., *normalized_shape)`` -> the same shape."""
         if isinstance(x, np.ndarray) and x.dtype.newbyteorder("=") != self.dtype:
             from rnnc.recurrent import dtype_advice
             raise TypeError(f"LayerNorm: input must have dtype {self.dtype} like the layer, got "

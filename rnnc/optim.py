@@ -1,6 +1,8 @@
 """Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad) and learning-rate schedules (StepLR,
 CosineAnnealingLR, ReduceLROnPlateau), as torch.optim.
 
+::
+
     opt = Adam(model.parameters(), lr=1e-3)
     for x, y in batches:
         opt.zero_grad()
@@ -366,7 +368,7 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019), as torch.optim.AdamW:
-    p *= 1 - lr * weight_decay before the Adam update.  Default weight_decay 1e-2."""
+    ``p *= 1 - lr * weight_decay`` before the Adam update.  Default weight_decay 1e-2."""
 
     _decoupled = True
 

@@ -29,15 +29,46 @@ def pad_sequences(sequences, batch_first=True, padding_value=0, max_len=None, dt
                   truncating="post"):
     """Stack sequences of different lengths into one zero-padded array.
 
-    sequences      list of B array-likes, each (L_b,) or (L_b, *F) with the same F.
-    batch_first    True -> padded is (B, T, *F); False -> (T, B, *F) (time-major).
-    padding_value  value written into the padded steps.
-    max_len        T; None -> the longest L_b. Longer sequences are truncated to it.
-    dtype          result dtype; None -> the common dtype of the sequences
-                   (int64 for Python ints, float64 for Python floats).
-    truncating     "post" keeps the first max_len steps, "pre" keeps the last ones.
+    Parameters
+    ----------
+    sequences : list of array_like
+        B sequences, each ``(L_b,)`` or ``(L_b, *F)`` with the same trailing shape F.
+    batch_first : bool, default True
+        True: padded is ``(B, T, *F)``; False: ``(T, B, *F)`` (time-major).
+    padding_value : scalar, default 0
+        The value written into the padded steps.
+    max_len : int, optional
+        T; None: the longest ``L_b``.  Longer sequences are truncated to it.
+    dtype : dtype, optional
+        The result's dtype; None: the common dtype of the sequences (int64 for Python
+        ints, float64 for Python floats).
+    truncating : {"post", "pre"}, default "post"
+        "post" keeps the first `max_len` steps, "pre" keeps the last ones.
 
-    Returns (padded, lengths) with lengths an int64 array (B,) of min(L_b, T).
+    Returns
+    -------
+    padded : ndarray
+        ``(B, T, *F)``, or ``(T, B, *F)`` with ``batch_first=False``.
+    lengths : ndarray of int64, shape (B,)
+        ``min(L_b, T)``.
+
+    Raises
+    ------
+    ValueError
+        An empty list, sequences whose trailing shapes differ, a bad `max_len` or
+        `truncating`.
+
+    Examples
+    --------
+    >>> padded, lengths = rnnc.pad_sequences([[1, 2, 3], [4], [5, 6]])
+    >>> padded
+    array([[1, 2, 3],
+           [4, 0, 0],
+           [5, 6, 0]])
+    >>> lengths
+    array([3, 1, 2])
+    >>> [s.tolist() for s in rnnc.unpad(padded, lengths)]
+    [[1, 2, 3], [4], [5, 6]]
     """
     func = "pad_sequences"
     if isinstance(sequences, np.ndarray):
@@ -101,11 +132,25 @@ def pad_sequences(sequences, batch_first=True, padding_value=0, max_len=None, dt
 
 
 def unpad(padded, lengths, batch_first=True):
-    """Cut each sequence's valid steps out of a padded array.
+    """Cut each sequence's valid steps out of a padded array (the inverse of pad_sequences).
 
-    padded   (B, T, *F) if batch_first else (T, B, *F).
-    lengths  B integers in [0, T].
-    Returns a list of B arrays, the b-th of shape (lengths[b], *F) (views into padded).
+    Parameters
+    ----------
+    padded : ndarray
+        ``(B, T, *F)`` if `batch_first`, else ``(T, B, *F)``.
+    lengths : array_like of int, shape (B,)
+        Values in ``[0, T]``.
+    batch_first : bool, default True
+
+    Returns
+    -------
+    list of ndarray
+        B arrays, the b-th of shape ``(lengths[b], *F)`` (views into `padded`).
+
+    Raises
+    ------
+    ValueError
+        `lengths` of the wrong size or outside ``[0, T]``.
     """
     func = "unpad"
     padded = np.asarray(padded)

@@ -141,11 +141,23 @@ class RNNBase(Module):
     def reset_parameters(self, init: str = "uniform", forget_bias: float | None = None) -> None:
         """Initialise every parameter.
 
-        init="uniform":     U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias (torch's default).
-        init="orthogonal":  orthogonal recurrent weights (per gate block), Xavier-uniform
-                            input and projection weights, zero biases.
-        forget_bias:        LSTM only: set the forget-gate slice of bias_ih to this value
-                            and of bias_hh to 0 (Keras' unit_forget_bias is 1.0).
+        Parameters
+        ----------
+        init : {"uniform", "orthogonal"}, default "uniform"
+            "uniform": U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias (torch's
+            default).  "orthogonal": orthogonal recurrent weights (per gate block),
+            Xavier-uniform input and projection weights, zero biases.
+        forget_bias : float, optional
+            LSTM only: set the forget-gate slice of ``bias_ih`` to this value and of
+            ``bias_hh`` to 0 (Keras' ``unit_forget_bias`` is 1.0).
+
+        Raises
+        ------
+        ValueError
+            An unknown `init`, or `forget_bias` for a cell other than LSTM.
+
+        Notes
+        -----
         Layer-norm gains start at 1 and layer-norm biases at 0 in both schemes.
         """
         if init not in ("uniform", "orthogonal"):
@@ -175,12 +187,18 @@ class RNNBase(Module):
 
     # -- forward / backward ---------------------------------------------------------
     def forward(self, x, h0=None, lengths=None):
-        """out, h_n = m(x, h0=None, lengths=None): RNN and GRU (LSTM takes hx = (h0, c0))."""
+        """Run the whole sequence: ``out, h_n = m(x, h0=None, lengths=None)`` (RNN and GRU;
+        LSTM takes ``hx = (h0, c0)``).
+
+        Shapes, dtypes and errors as :meth:`rnnc.LSTM.forward`, with one state
+        ``h0`` / ``h_n`` of shape ``(L*D, B, H)``.
+        """
         out, (h_n,) = self._run(x, [("h0", h0)], lengths)
         return out, h_n
 
     def backward(self, d_out, d_h_n=None):
-        """dx, dh0 = m.backward(d_out, d_h_n=None): RNN and GRU."""
+        """``dx, dh0 = m.backward(d_out, d_h_n=None)``: BPTT of the last training-mode
+        forward, adding into every ``p.grad``; as :meth:`rnnc.LSTM.backward`."""
         dx, (dh0,) = self._run_backward(d_out, [("d_h_n", d_h_n)])
         return dx, dh0
 
@@ -351,7 +369,10 @@ class RNNBase(Module):
 class RNN(RNNBase):
     """Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), as torch.nn.RNN.
 
-    out, h_n = m(x, h0=None, lengths=None);  dx, dh0 = m.backward(d_out, d_h_n=None)
+    ``out, h_n = m(x, h0=None, lengths=None)``;  ``dx, dh0 = m.backward(d_out, d_h_n=None)``.
+    The arguments are those of :class:`rnnc.LSTM` (without ``proj_size`` and
+    ``layer_norm``), plus ``nonlinearity`` ("tanh" or "relu"; another value raises
+    ValueError).
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
@@ -368,10 +389,61 @@ class LSTM(RNNBase):
 
     out, (h_n, c_n) = m(x, (h0, c0)=None, lengths=None)
     dx, (dh0, dc0) = m.backward(d_out, (d_h_n, d_c_n)=None)
-    With layer_norm=True the cell is the layer-normalised LSTM of Ba et al. (2016):
+    With layer_norm=True the cell is the layer-normalised LSTM of Ba et al. (2016)::
+
         a  = LN(W_ih x) + LN(W_hh h) + b_ih + b_hh
         c' = sig(a_f)*c + sig(a_i)*tanh(a_g);   h' = W_hr (sig(a_o) * tanh(LN(c')))
+
     (each LN with its own gain and bias; see rnnc.h).
+
+    Parameters
+    ----------
+    input_size : int
+        I, features of each input step (>= 1).
+    hidden_size : int
+        H, hidden units per direction (>= 1).
+    num_layers : int, default 1
+        L, stacked layers; layer k > 0 reads the D*R outputs of layer k-1.
+    bias : bool, default True
+        Register ``bias_ih_l{k}`` and ``bias_hh_l{k}``.
+    batch_first : bool, default False
+        Input and output ``(B, T, F)`` instead of ``(T, B, F)``; states stay
+        ``(L*D, B, H)``.
+    dropout : float, default 0.0
+        Inverted dropout in ``[0, 1)`` on the output of every layer but the last, in
+        training mode only.
+    bidirectional : bool, default False
+        D = 2: a reverse direction per layer; outputs are ``[forward, reverse]``.
+    proj_size : int, default 0
+        P > 0 projects h to P features with ``weight_hr_l{k}`` (P, H); ``0 <= P < H``.
+    layer_norm : bool, default False
+        The layer-normalised cell above (registers ``ln_*`` gains and biases).
+    dtype : {numpy.float32, numpy.float64}, default numpy.float32
+    seed : int, optional
+        Seeds the initialisation and the dropout masks (None: fresh entropy).
+    init : {"uniform", "orthogonal"}, default "uniform"
+        Weight initialisation, see :meth:`reset_parameters`.
+    forget_bias : float, optional
+        The forget-gate slice of ``bias_ih`` (``bias_hh``'s is then 0).
+
+    Raises
+    ------
+    ValueError
+        A size that is not an integer >= 1 (``proj_size`` >= 0 and < ``hidden_size``),
+        `dropout` outside ``[0, 1)``, or an unknown `init`.
+    TypeError
+        A `dtype` other than float32 or float64.
+
+    Examples
+    --------
+    >>> lstm = rnnc.LSTM(8, 16, num_layers=2, batch_first=True, bidirectional=True, seed=0)
+    >>> x = np.zeros((4, 7, 8), dtype=np.float32)
+    >>> out, (h_n, c_n) = lstm(x, lengths=np.array([7, 5, 3, 1]))
+    >>> out.shape, h_n.shape, c_n.shape
+    ((4, 7, 32), (4, 4, 16), (4, 4, 16))
+    >>> dx, (dh0, dc0) = lstm.backward(np.ones_like(out))
+    >>> dx.shape
+    (4, 7, 8)
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
@@ -380,6 +452,34 @@ class LSTM(RNNBase):
                          dropout, bidirectional, proj_size, **kw)
 
     def forward(self, x, hx=None, lengths=None):
+        """Run the whole sequence; in training mode, keep what backward needs.
+
+        Parameters
+        ----------
+        x : ndarray
+            ``(T, B, I)``, ``(B, T, I)`` with `batch_first`, or unbatched ``(T, I)``;
+            the layer's dtype.
+        hx : tuple of ndarray, optional
+            ``(h0, c0)``, shapes ``(L*D, B, R)`` and ``(L*D, B, H)`` (``(L*D, R)``,
+            ``(L*D, H)`` unbatched); None: zeros.
+        lengths : array_like of int, optional
+            ``(B,)`` valid steps per sample, in ``[0, T]``; None: all T.
+
+        Returns
+        -------
+        out : ndarray
+            ``(T, B, D*R)`` (or ``(B, T, D*R)``); zero at padded steps.
+        (h_n, c_n) : tuple of ndarray
+            The states after each sample's last valid step, shaped like `hx`.
+
+        Raises
+        ------
+        TypeError
+            `x` not an ndarray or of the other float dtype, or `hx` not a pair.
+        ValueError
+            A shape that does not match the layer, only one of h0 and c0, `lengths`
+            of the wrong size or outside ``[0, T]``, or NaN/inf in the input or weights.
+        """
         if hx is None:
             hx = (None, None)
         if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
@@ -390,6 +490,29 @@ class LSTM(RNNBase):
         return out, (h_n, c_n)
 
     def backward(self, d_out, d_hx=None):
+        """Backpropagation through time of the last training-mode forward.
+
+        Parameters
+        ----------
+        d_out : ndarray or None
+            dL/d(out), shaped like `out`; None: zero.
+        d_hx : tuple, optional
+            ``(d_h_n, d_c_n)``, shaped like ``(h_n, c_n)``; None (or None entries): zero.
+
+        Returns
+        -------
+        dx : ndarray
+            dL/dx, shaped like `x`.
+        (dh0, dc0) : tuple of ndarray
+            dL/d(h0), dL/d(c0).  Every parameter's gradient is added into ``p.grad``.
+
+        Raises
+        ------
+        RuntimeError
+            No training-mode forward to go back through.
+        ValueError
+            A gradient of the wrong shape.
+        """
         if d_hx is None:
             d_hx = (None, None)
         if not (isinstance(d_hx, (tuple, list)) and len(d_hx) == 2):
@@ -399,11 +522,13 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit, gates r, z, n, as torch.nn.GRU:
+    """Gated recurrent unit, gates r, z, n, as torch.nn.GRU::
+
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn));  h' = (1 - z) * n + z * h
 
-    out, h_n = m(x, h0=None, lengths=None);  dx, dh0 = m.backward(d_out, d_h_n=None)
-    layer_norm=True normalises W_ih x and W_hh h (each with its own gain and bias).
+    ``out, h_n = m(x, h0=None, lengths=None)``;  ``dx, dh0 = m.backward(d_out, d_h_n=None)``.
+    ``layer_norm=True`` normalises W_ih x and W_hh h (each with its own gain and bias).
+    The arguments are those of :class:`rnnc.LSTM` (without ``proj_size``).
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,

@@ -5,14 +5,16 @@ be read, not to be fast: one line per equation, a short comment on every gradien
 line, shapes in comments.  It loops over time, layers and directions only, never
 over batch elements.  Every function computes in float64 (inputs are upcast).
 
-Shape legend (as in csrc/rnnc.h)
+Shape legend (as in csrc/rnnc.h) ::
+
     T  time steps        B  batch size        I  input features of layer 0
     H  hidden units      P  LSTM projection size (0 = none)     R  width of h: P or H
     G  gates: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n)
     L  layers            D  directions (1, or 2 when bidirectional)
     In width of a layer's input: I for layer 0, else D*R
 
-Contents
+Contents ::
+
     dropout_uniform, dropout_mask         the counter-based dropout RNG of rnnc.h
     layernorm_forward / _backward         LayerNorm over the last dimension
     {rnn,lstm,gru}_cell_forward / _backward, ln_{lstm,gru}_cell_forward / _backward
@@ -57,6 +59,7 @@ def layer_params(weights: dict, layer: int, direction: int) -> dict:
 
 
 def sigmoid(a):
+    """The logistic function 1 / (1 + exp(-a)), elementwise."""
     return 1.0 / (1.0 + np.exp(-a))
 
 
@@ -245,9 +248,11 @@ def lstm_cell_backward(dh_new, dc_new, cache):
 
 
 def ln_lstm_cell_forward(x, h, c, p):
-    """Layer-normalised LSTM (rnnc.h):
+    """Layer-normalised LSTM (rnnc.h)::
+
         a = LN(W_ih x; ln_ih) + LN(W_hh h; ln_hh) + b_ih + b_hh
         c' = f*c + i*g;  h' = W_hr (o * tanh(LN(c'; ln_c)))
+
     x (B, In), h (B, R), c (B, H) -> h' (B, R), c' (B, H), cache."""
     ax, ln_ih = layernorm_forward(x @ p["w_ih"].T, p["ln_ih_w"], p["ln_ih_b"], LN_EPS)  # (B, 4H)
     ah, ln_hh = layernorm_forward(h @ p["w_hh"].T, p["ln_hh_w"], p["ln_hh_b"], LN_EPS)  # (B, 4H)
@@ -687,7 +692,7 @@ def grad_norm(arrays, norm_type=2.0):
 
 
 def clip_grad_norm(arrays, max_norm, norm_type=2.0):
-    """torch.nn.utils.clip_grad_norm_: scale every array in place by
+    """``torch.nn.utils.clip_grad_norm_``: scale every array in place by
     coef = max_norm / (norm + 1e-6) when coef < 1.  Returns the norm before clipping.
     A NaN norm gives a NaN coef, which (as in torch) makes every gradient NaN."""
     norm = grad_norm(arrays, norm_type)
@@ -699,7 +704,7 @@ def clip_grad_norm(arrays, max_norm, norm_type=2.0):
 
 
 def clip_grad_value(arrays, clip_value):
-    """torch.nn.utils.clip_grad_value_: clamp every array in place to [-v, v]; NaN stays NaN."""
+    """``torch.nn.utils.clip_grad_value_``: clamp every array in place to [-v, v]; NaN stays NaN."""
     for a in arrays:
         np.clip(a, -clip_value, clip_value, out=a)
 

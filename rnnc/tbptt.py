@@ -35,15 +35,53 @@ __all__ = ["stream_batches", "tbptt_batches", "detach_state", "reset_state", "TB
 
 
 def stream_batches(data, batch_size: int, k: int, *, targets=None, batch_first: bool = True):
-    """Cut a long sequence into batch_size parallel streams and yield consecutive
-    (x, y) chunks of (up to) k steps, stream b of chunk i+1 continuing stream b of chunk i.
+    """Cut a long sequence into `batch_size` parallel streams and yield consecutive
+    ``(x, y)`` chunks of (up to) `k` steps, stream b of chunk i+1 continuing stream b of
+    chunk i.
 
-    data     (N,) integer ids or (N, *F) features: one long sequence.
-    targets  None: next-step prediction, y[t] = data[t + 1] (N-1 usable steps);
-             else an array of N targets aligned with data, y[t] = targets[t].
-    Returns a generator of x (B, k', *F) and y (B, k', ...) with k' = k except possibly
-    for the last chunk; (k', B, ...) when batch_first=False.  Steps that do not fill all
-    B streams at the end of the data are dropped.
+    Parameters
+    ----------
+    data : ndarray
+        ``(N,)`` integer ids or ``(N, *F)`` features: one long sequence.
+    batch_size : int
+        B, the number of parallel streams.
+    k : int
+        Steps per chunk.
+    targets : ndarray, optional
+        None: next-step prediction, ``y[t] = data[t + 1]`` (N-1 usable steps); else an
+        array of N targets aligned with `data`, ``y[t] = targets[t]``.
+    batch_first : bool, default True
+
+    Yields
+    ------
+    x : ndarray
+        ``(B, k', *F)`` with ``k' = k`` except possibly for the last chunk;
+        ``(k', B, *F)`` when ``batch_first=False``.
+    y : ndarray
+        The targets of the same steps, ``(B, k', ...)`` (or ``(k', B, ...)``).
+
+    Raises
+    ------
+    ValueError
+        A `batch_size` or `k` that is not a positive integer, `targets` of another
+        length than `data`, or too little data for one step of every stream.
+
+    Notes
+    -----
+    Steps that do not fill all B streams at the end of the data are dropped.
+
+    Examples
+    --------
+    >>> from rnnc.tbptt import stream_batches
+    >>> chunks = list(stream_batches(np.arange(21), batch_size=2, k=4))
+    >>> [x.shape for x, y in chunks]
+    [(2, 4), (2, 4), (2, 2)]
+    >>> chunks[0][0]
+    array([[ 0,  1,  2,  3],
+           [10, 11, 12, 13]])
+    >>> chunks[0][1]
+    array([[ 1,  2,  3,  4],
+           [11, 12, 13, 14]])
     """
     batch_size = _check_positive_int("batch_size", batch_size)
     k = _check_positive_int("k", k)
@@ -118,18 +156,22 @@ def reset_state(state, mask, batch_axis: int = 1):
 class TBPTT:
     """Truncated-BPTT trainer: carries the hidden state from chunk to chunk, detached.
 
-    model           a Sequential (or any module with forward(x, state=..., return_state=True)
+    model           a Sequential (or any module with forward(x, state=..., return_state=True) ::
+
                     -> (out, state)), or a bare recurrent layer.
+
     loss_fn         e.g. CrossEntropyLoss() over per-step logits (B, k, V) and targets (B, k).
     optimizer       zero_grad()/step(); may be None for evaluation only.
-    clip_grad_norm  max global gradient norm per chunk (rnnc.clip.clip_grad_norm_).
-    distributed     data-parallel over MPI ranks (rnnc.distributed, launched with mpiexec):
+    clip_grad_norm  max global gradient norm per chunk (``rnnc.clip_grad_norm_``).
+    distributed     data-parallel over MPI ranks (rnnc.distributed, launched with mpiexec)::
+
                     rank 0's model and optimizer state are broadcast now; fit and evaluate
                     split the batch_size streams (a multiple of the number of ranks) into
                     equal contiguous blocks, one per rank, each rank carrying its own
                     streams' state; train_chunk averages the gradients over ranks before
                     clipping; losses are reduced, so every rank reports the same; only
                     rank 0 shows progress.  Every rank passes the same data.
+
     ``state`` holds the carried state (None = zeros).
     """
 

@@ -57,8 +57,10 @@ def _check_level(level):
 class Vocab:
     """A token <-> id mapping with <pad> = 0 and <unk> = 1.
 
-    level    "word" (tokenize_words, decode joins with spaces) or "char"
+    level    "word" (tokenize_words, decode joins with spaces) or "char" ::
+
              (tokenize_chars, decode joins with nothing).
+
     tokens   the full id -> token list, specials first.
     """
 

@@ -1,5 +1,7 @@
 """A Keras-like training loop over rnnc modules: fit, evaluate, predict.
 
+::
+
     history = fit(model, (X_train, y_train), CrossEntropyLoss(), Adam(model.parameters(), 1e-3),
                   epochs=10, batch_size=32, val_data=(X_val, y_val), clip_grad_norm=1.0,
                   early_stopping=EarlyStopping(patience=3), checkpoint_path="best.ckpt")
@@ -7,6 +9,7 @@
     evaluate(model, (X_test, y_test), CrossEntropyLoss())   # {"loss": ..., "accuracy": ...}
 
 Data: a pair (X, y) or a triple (X, y, lengths):
+
   * X an array (N, ...) of float features or integer ids; y an array (N, ...).
   * X a list of N variable-length sequences (e.g. token-id arrays from Vocab.encode):
     each batch is padded with rnnc.padding.pad_sequences (batch first, padding 0) and
@@ -15,11 +18,12 @@ Data: a pair (X, y) or a triple (X, y, lengths):
   * lengths (N,) given with a padded X array are sliced per batch and passed along.
   * collate=f replaces all this: f(xs, ys) -> (inputs, targets, lengths or None), with
     xs, ys the batch's selections (lists for list data, arrays for array data).
+
 Batches are batch first, so recurrent layers should use batch_first=True (Keras' layout).
 
-Every step: model.train(); out = model(x[, lengths]); loss = loss_fn(out, y);
-optimizer.zero_grad(); model.backward(loss_fn.backward()); optional clip_grad_norm_;
-optimizer.step().  Shuffling is seeded (seed=...), so runs repeat exactly.
+Every step: ``model.train(); out = model(x[, lengths]); loss = loss_fn(out, y);
+optimizer.zero_grad(); model.backward(loss_fn.backward())``; optional
+``clip_grad_norm_``; ``optimizer.step()``.  Shuffling is seeded (seed=...), so runs repeat exactly.
 """
 from __future__ import annotations
 
@@ -607,38 +611,90 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
         distributed: bool = False) -> History:
     """Train `model` for `epochs` epochs of mini-batches and return a History.
 
-    model           an rnnc Module (forward + backward); called as model(x) or
-                    model(x, lengths=lengths) for variable-length data.
-    train_data      (X, y) or (X, y, lengths); see the module docstring.
-    loss_fn         e.g. CrossEntropyLoss(): loss_fn(out, y) -> float, loss_fn.backward().
-    optimizer       e.g. rnnc.optim.Adam(model.parameters()): zero_grad(), step().
-    val_data        evaluated after each epoch (eval mode) into "val_loss", "val_<metric>".
-    validation_split  a fraction of train_data, its last samples before shuffling (as
-                    Keras), held out as val_data instead.
-    clip_grad_norm  max global L2 norm of the gradients (rnnc.clip.clip_grad_norm_).
-    metrics         "accuracy" and/or callables f(outputs, targets) -> float; None (the
-                    default): "accuracy" for classification losses (CrossEntropyLoss,
-                    BCEWithLogitsLoss, or a loss with ``classification = True``), none else.
-    early_stopping  an EarlyStopping; its best weights are restored at the end.
-    checkpoint_path save the best model + optimizer there (rnnc.checkpoint), judged by the
-                    early-stopping monitor, else "val_loss" with val_data, else "loss".
-    callbacks       more Callback objects.
-    progress        a tqdm bar per epoch with the running loss; False for none.
-    verbose         as Keras: 0 silent, 1 a bar per epoch, 2 one line per epoch; "auto"
-                    follows `progress`.
-    seed            seeds the shuffling.
-    distributed     data-parallel over MPI ranks (rnnc.distributed; launch with mpiexec):
-                    every rank passes the same data and the same seed; batch_size is the
-                    global batch (a multiple of the number of ranks), each rank computing
-                    its share (torch's DistributedSampler dealing, the epoch padded to a
-                    multiple of the ranks); gradients are averaged every step, before
-                    clipping; metrics and validation are reduced over ranks, so every rank
-                    gets the same History; only rank 0 shows progress and writes
-                    checkpoints; early stopping stops every rank together.  Rank 0's
-                    model and optimizer state are broadcast first.  Dropout layers built
-                    with the same seed draw the same masks on every rank.
+    Parameters
+    ----------
+    model : Module
+        An rnnc Module (forward + backward); called as ``model(x)``, or
+        ``model(x, lengths=lengths)`` for variable-length data.
+    train_data : tuple
+        ``(X, y)`` or ``(X, y, lengths)``; see the module docstring.
+    loss_fn : loss module
+        E.g. ``CrossEntropyLoss()``: ``loss_fn(out, y) -> float``, ``loss_fn.backward()``.
+    optimizer : rnnc.optim.Optimizer
+        E.g. ``rnnc.optim.Adam(model.parameters())``: ``zero_grad()``, ``step()``.
+    epochs : int, default 1
+    batch_size : int, default 32
+        With ``distributed=True``, the global batch (a multiple of the number of ranks).
+    val_data : tuple, optional
+        Evaluated after each epoch (eval mode) into ``"val_loss"``, ``"val_<metric>"``.
+    validation_split : float, default 0.0
+        A fraction of `train_data`, its last samples before shuffling (as Keras), held
+        out as `val_data` instead.
+    shuffle : bool, default True
+    seed : int, default 0
+        Seeds the shuffling, so runs repeat exactly.
+    clip_grad_norm : float, optional
+        Max global L2 norm of the gradients (``rnnc.clip_grad_norm_``), applied every step.
+    metrics : str, callable or list, optional
+        ``"accuracy"`` and/or callables ``f(outputs, targets) -> float``.  None (the
+        default): ``"accuracy"`` for classification losses (CrossEntropyLoss,
+        BCEWithLogitsLoss, or a loss with ``classification = True``), none else.
+    early_stopping : EarlyStopping, optional
+        Its best weights are restored at the end.
+    checkpoint_path : str or path, optional
+        Save the best model + optimizer there (rnnc.checkpoint), judged by the
+        early-stopping monitor, else ``"val_loss"`` with `val_data`, else ``"loss"``.
+    callbacks : sequence of Callback, default ()
+    progress : bool, default True
+        A tqdm bar per epoch with the running loss; False for none.
+    verbose : {"auto", 0, 1, 2}, default "auto"
+        As Keras: 0 silent, 1 a bar per epoch, 2 one line per epoch; ``"auto"`` follows
+        `progress`.
+    collate : callable, optional
+        ``f(xs, ys) -> (inputs, targets, lengths or None)`` replaces the batching.
+    distributed : bool, default False
+        Data-parallel over MPI ranks (rnnc.distributed; launch with mpiexec): every rank
+        passes the same data and the same seed; each rank computes its share of every
+        global batch (torch's DistributedSampler dealing, the epoch padded to a multiple
+        of the ranks); gradients are averaged every step, before clipping; metrics and
+        validation are reduced over ranks, so every rank gets the same History; only
+        rank 0 shows progress and writes checkpoints; early stopping stops every rank
+        together.  Rank 0's model and optimizer state are broadcast first.  Dropout
+        layers built with the same seed draw the same masks on every rank.
+
+    Returns
+    -------
+    History
+        ``history.history[name]`` is a list with one value per epoch.
+
+    Raises
+    ------
+    ValueError
+        Bad data (X and y of different lengths, an empty set), a bad `batch_size`,
+        `epochs`, `validation_split` or `verbose`, or an unknown metric.
+    TypeError
+        `train_data` or `val_data` not a tuple of 2 or 3, a `loss_fn` or `optimizer`
+        without the methods named above, or variable-length data for a model whose
+        forward takes no ``lengths``.
+
+    Notes
+    -----
     A non-finite loss stops training (with a RuntimeWarning) before that step's update.
     The model's train/eval mode is restored when fit returns.
+
+    Examples
+    --------
+    >>> from rnnc.training import fit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 6, 3)).astype(np.float32)     # (N, T, I)
+    >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(np.int64)
+    >>> model = rnnc.Sequential(rnnc.LSTM(3, 8, batch_first=True, seed=0),
+    ...                         rnnc.LastStep(), rnnc.Linear(8, 2, seed=0))
+    >>> opt = rnnc.optim.Adam(model.parameters(), lr=1e-2)
+    >>> h = fit(model, (X, y), rnnc.CrossEntropyLoss(), opt, epochs=3, batch_size=8,
+    ...         validation_split=0.25, progress=False, verbose=0)
+    >>> sorted(h.history), len(h.history["loss"])
+    (['accuracy', 'loss', 'val_accuracy', 'val_loss'], 3)
     """
     epochs, batch_size, verbose = _check_fit_args(model, loss_fn, optimizer, epochs, batch_size,
                                                   clip_grad_norm, verbose, progress)

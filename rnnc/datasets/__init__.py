@@ -1,9 +1,12 @@
 """Real data that installs offline, the user's own files, and helpers to split and window them.
 
-Sentiment:   load_rotten_tomatoes, load_vader_sentences, load_text_classification_csv,
+Sentiment:   load_rotten_tomatoes, load_vader_sentences, load_text_classification_csv, ::
+
              load_sentiment, TextClassificationData, split_indices
+
 Characters:  load_char_corpus, load_python_stdlib_text, load_text_file, stdlib_source_files
-Time series: load_sunspots, load_co2, load_macrodata, load_timeseries_csv, TimeSeries,
+Time series: load_sunspots, load_co2, load_macrodata, load_timeseries_csv, TimeSeries, ::
+
              fill_missing, chronological_split, sliding_windows, StandardScaler, MinMaxScaler
 
 Nothing is downloaded at run time: files come from installed packages (found by

@@ -16,11 +16,15 @@ def split_indices(n, val_fraction=0.1, test_fraction=0.1, seed=0, stratify=None,
     """Split range(n) into (train, val, test) index arrays, each sorted ascending.
 
     The same (n, fractions, seed, stratify, groups) always gives the same split.
-    stratify  labels (n,): every class is split with the same fractions, so all
+    stratify  labels (n,): every class is split with the same fractions, so all ::
+
               three parts keep the class balance.
-    groups    one hashable per item (e.g. the movie a review is about): a group lies
+
+    groups    one hashable per item (e.g. the movie a review is about): a group lies ::
+
               wholly in one part, so nothing about it leaks from train into test.
               Parts then hold about (not exactly) the requested fractions.
+
     """
     if isinstance(n, bool) or not isinstance(n, (numbers.Integral, np.integer)):
         raise TypeError(f"split_indices: n must be an int, got {type(n).__name__}")

