@@ -32,12 +32,12 @@ unsigned rnnc_fp_enter_ftz(void);
 void rnnc_fp_restore(unsigned saved);
 
 /* Peak fp32 multiply-add rate in GFLOP/s of `nthreads` threads running FMA chains
- * on the given path for `iters` iterations (cpu_peak.c; 0 if the path is not
+ * on the given path for `iters` iterations (util/cpu_peak.c; 0 if the path is not
  * available).  Used by the benchmarks only. */
 #include <stdint.h>
 double rnnc_fma_peak_gflops(rnnc_isa isa, int nthreads, int64_t iters);
 /* Read bandwidth in GB/s of `nthreads` threads each summing its own buffer of `bytes`
- * (256 to 2**32) `passes` times on the given path (cpu_peak.c; 0 if the path is not
+ * (256 to 2**32) `passes` times on the given path (util/cpu_peak.c; 0 if the path is not
  * available or an allocation fails).  Used by the benchmarks only. */
 double rnnc_read_gbps(rnnc_isa isa, int nthreads, int64_t bytes, int64_t passes);
 
