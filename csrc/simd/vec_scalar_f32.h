@@ -8,6 +8,7 @@
 #define RNNC_VEC_SCALAR_F32 1
 
 #include <math.h>
+#include <stdint.h>
 
 #include "simd.h"
 
@@ -20,6 +21,7 @@ typedef float real;
 typedef float vreal;
 typedef int vmask; /* one lane: always full */
 typedef int vbool;
+typedef uint32_t rbits; /* the unsigned integer as wide as real */
 
 #include "simd/vec_scalar.inc"
 
