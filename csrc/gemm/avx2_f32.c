@@ -13,14 +13,14 @@
 #include "simd.h"
 
 #if RNNC_X86
-#include "gemm/template.h"
-#include "gemm/vec_avx2_f32.h"
+#include "simd/template.h"
+#include "simd/vec_avx2_f32.h"
 #include "gemm/shape_avx2.h"
 
 #define RNNC_SFX f32_avx2
 
 /* Lane r of the result = sum of the lanes of v[r] (8 vectors). */
-VEC_INLINE vreal reduce8(const vreal v[8])
+RNNC_VFN vreal reduce8(const vreal v[8])
 {
     __m256 t0 = _mm256_hadd_ps(v[0], v[1]), t1 = _mm256_hadd_ps(v[2], v[3]);
     __m256 t2 = _mm256_hadd_ps(v[4], v[5]), t3 = _mm256_hadd_ps(v[6], v[7]);
@@ -29,7 +29,7 @@ VEC_INLINE vreal reduce8(const vreal v[8])
 }
 
 /* C tile rows (MB of them) x columns (NB): alpha * sums (+ beta * C), in 128-bit halves. */
-VEC_INLINE void gemm_dot_store(const int MB, const int NB, vreal acc[2][4], real *c,
+RNNC_VFN void gemm_dot_store(const int MB, const int NB, vreal acc[2][4], real *c,
                                int64_t ldc, real alpha, real beta)
 {
     vreal v[8];

@@ -13,24 +13,24 @@
 #include "simd.h"
 
 #if RNNC_X86
-#include "gemm/template.h"
-#include "gemm/vec_avx2_f64.h"
+#include "simd/template.h"
+#include "simd/vec_avx2_f64.h"
 #include "gemm/shape_avx2.h"
 
 #define RNNC_SFX f64_avx2
 
 /* Lane r of the result = sum of the lanes of v[r] (4 vectors). */
-VEC_INLINE vreal reduce4(const vreal v[4])
+RNNC_VFN vreal reduce4(const vreal v[4])
 {
     __m256d t0 = _mm256_hadd_pd(v[0], v[1]), t1 = _mm256_hadd_pd(v[2], v[3]);
     return _mm256_add_pd(_mm256_permute2f128_pd(t0, t1, 0x20), _mm256_permute2f128_pd(t0, t1, 0x31));
 }
 
 /* C tile rows (MB of them) x columns (NB): alpha * sums (+ beta * C). */
-VEC_INLINE void gemm_dot_store(const int MB, const int NB, vreal acc[2][4], real *c,
+RNNC_VFN void gemm_dot_store(const int MB, const int NB, vreal acc[2][4], real *c,
                                int64_t ldc, real alpha, real beta)
 {
-    vmask m = v_mask_for(NB);
+    vlanes m = v_lanes_for(NB);
     for (int i = 0; i < MB; i++) {
         vreal ri = v_mul(reduce4(acc[i]), v_set1(alpha)); /* lane j */
         if (beta != 0) ri = v_fmadd(v_set1(beta), v_maskz_load(c + i * ldc, m), ri);

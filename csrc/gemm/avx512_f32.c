@@ -17,15 +17,15 @@
 #include "simd.h"
 
 #if RNNC_X86
-#include "gemm/template.h"
-#include "gemm/vec_avx512_f32.h"
+#include "simd/template.h"
+#include "simd/vec_avx512_f32.h"
 #include "gemm/shape_avx512.h"
 
 #define RNNC_SFX f32_avx512
 
 /* Sum each of 16 vectors across its lanes: lane r of the result = sum(v[r]).
  * Three interleave-and-add rounds (32-bit, 64-bit, 128-bit), 15 adds in all. */
-VEC_INLINE vreal reduce16(const vreal v[16])
+RNNC_VFN vreal reduce16(const vreal v[16])
 {
     __m512 u[8], w[4];
     for (int p = 0; p < 8; p++) /* block b of u[p]: partial sums of v[2p], v[2p+1] */
@@ -43,7 +43,7 @@ VEC_INLINE vreal reduce16(const vreal v[16])
 }
 
 /* The same for 8 vectors: lane r (< 8) of the result = sum(v[r]). */
-VEC_INLINE vreal reduce8(const vreal v[8])
+RNNC_VFN vreal reduce8(const vreal v[8])
 {
     __m512 u[4], w[2];
     for (int p = 0; p < 4; p++)
@@ -61,10 +61,10 @@ VEC_INLINE vreal reduce8(const vreal v[8])
 }
 
 /* C tile rows (MB of them) x columns (NB): alpha * sums (+ beta * C). */
-VEC_INLINE void gemm_dot_store(const int MB, const int NB, vreal acc[3][8], real *c,
+RNNC_VFN void gemm_dot_store(const int MB, const int NB, vreal acc[3][8], real *c,
                                int64_t ldc, real alpha, real beta)
 {
-    vmask m = (vmask)((1u << NB) - 1);
+    vlanes m = (vlanes)((1u << NB) - 1);
     vreal va = v_set1(alpha), vb = v_set1(beta);
     vreal r01 = v_zero(), r2 = v_zero();
     if (MB > 1) {

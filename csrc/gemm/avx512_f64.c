@@ -16,14 +16,14 @@
 #include "simd.h"
 
 #if RNNC_X86
-#include "gemm/template.h"
-#include "gemm/vec_avx512_f64.h"
+#include "simd/template.h"
+#include "simd/vec_avx512_f64.h"
 #include "gemm/shape_avx512.h"
 
 #define RNNC_SFX f64_avx512
 
 /* Sum each of 8 vectors across its lanes: lane r of the result = sum(v[r]). */
-VEC_INLINE vreal reduce8(const vreal v[8])
+RNNC_VFN vreal reduce8(const vreal v[8])
 {
     __m512d u[4];
     for (int p = 0; p < 4; p++)
@@ -35,10 +35,10 @@ VEC_INLINE vreal reduce8(const vreal v[8])
 }
 
 /* C tile rows (MB of them) x columns (NB): alpha * sums (+ beta * C). */
-VEC_INLINE void gemm_dot_store(const int MB, const int NB, vreal acc[3][8], real *c,
+RNNC_VFN void gemm_dot_store(const int MB, const int NB, vreal acc[3][8], real *c,
                                int64_t ldc, real alpha, real beta)
 {
-    vmask m = (vmask)((1u << NB) - 1);
+    vlanes m = (vlanes)((1u << NB) - 1);
     for (int i = 0; i < MB; i++) {
         vreal ri = v_mul(reduce8(acc[i]), v_set1(alpha)); /* lane j */
         if (beta != 0) ri = v_fmadd(v_set1(beta), v_maskz_load(c + i * ldc, m), ri);

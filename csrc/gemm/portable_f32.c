@@ -2,8 +2,8 @@
  *
  * Generated names: rnnc_gemm_kernels_f32_portable (the table),
  * rnnc_gemm_kernel_f32_portable, rnnc_gemm_gemv_n_f32_portable, rnnc_gemm_gemv_t_f32_portable */
-#include "gemm/template.h"
-#include "gemm/vec_scalar_f32.h"
+#include "simd/template.h"
+#include "simd/vec_scalar_f32.h"
 
 #define RNNC_SFX f32_portable
 #define GEMM_DT RNNC_F32

@@ -2,8 +2,8 @@
  *
  * Generated names: rnnc_gemm_kernels_f64_portable (the table),
  * rnnc_gemm_kernel_f64_portable, rnnc_gemm_gemv_n_f64_portable, rnnc_gemm_gemv_t_f64_portable */
-#include "gemm/template.h"
-#include "gemm/vec_scalar_f64.h"
+#include "simd/template.h"
+#include "simd/vec_scalar_f64.h"
 
 #define RNNC_SFX f64_portable
 #define GEMM_DT RNNC_F64

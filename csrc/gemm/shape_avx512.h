@@ -10,7 +10,6 @@
 #define GEMM_ROW_PANELS 0
 enum { GEMM_MIN_CHAINS = 1, GEMM_DOT_MB = 3, GEMM_DOT_NB = 8 };
 
-/* The blocking the driver uses (gemm/gemm.c: a kc x nc block of packed B stays in L2,
- * a panel of kc rows in L1/L2) and the dot form's K block, per dtype. */
-enum { GEMM_KC = sizeof(real) == 4 ? 384 : 256, GEMM_DOT_KD = sizeof(real) == 4 ? 1024 : 512 };
+/* The width of the kc x nc block of packed B that stays in L2 (gemm/gemm.c), per dtype
+ * (kc and the dot form's K block are the same on every ISA: gemm/kernels.inc). */
 enum { GEMM_NC = sizeof(real) == 4 ? 672 : 504 };

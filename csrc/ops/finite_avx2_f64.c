@@ -5,8 +5,8 @@
 #include "simd.h"
 
 #if RNNC_X86
-#include "gemm/template.h"
-#include "gemm/vec_avx2_f64.h"
+#include "simd/template.h"
+#include "simd/vec_avx2_f64.h"
 
 #define RNNC_SFX f64_avx2
 #define FINITE_SIMD 1

@@ -4,8 +4,8 @@
  * Generated name: rnnc_all_finite_f32_portable */
 #include "simd.h"
 
-#include "gemm/template.h"
-#include "gemm/vec_scalar_f32.h"
+#include "simd/template.h"
+#include "simd/vec_scalar_f32.h"
 
 #define RNNC_SFX f32_portable
 #define FINITE_SIMD 0

@@ -4,8 +4,8 @@
  * Generated name: rnnc_all_finite_f64_portable */
 #include "simd.h"
 
-#include "gemm/template.h"
-#include "gemm/vec_scalar_f64.h"
+#include "simd/template.h"
+#include "simd/vec_scalar_f64.h"
 
 #define RNNC_SFX f64_portable
 #define FINITE_SIMD 0

@@ -19,6 +19,10 @@
 typedef float real;
 typedef __m256 vreal;
 typedef __m256 vbool;
+typedef uint32_t rbits; /* the unsigned integer as wide as real */
+#define RNNC_EXP_BITS 0x7f800000u /* the exponent field of real (NaN/inf scan) */
+#define RNNC_SET1I(x) _mm256_set1_epi32((int)(x))
+#define RNNC_MMI(op) _mm256_##op##_epi32
 
 #include "simd/vec_x86.inc"
 #include "simd/vec_avx2.inc"
@@ -42,6 +46,38 @@ RNNC_VFN vreal v_scale2(vreal e, vreal n)
 /* 1 / d: a true division (rcp_ps has only 12 bits; with one Newton step sigmoid(0)
  * would come out one ulp below 0.5) */
 RNNC_VFN vreal v_recip(vreal d) { return _mm256_div_ps(_mm256_set1_ps(1.0f), d); }
+
+/* ---- for the GEMM kernels (gemm/): whole-vector operations of this ISA and dtype */
+RNNC_VFN vlanes v_lanes_for(int k) /* lanes < k set */
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+RNNC_VFN real v_reduce_add(vreal v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+/* Transpose 8 x 8 in place (r[i] = row i, afterwards r[c] = column c). */
+RNNC_VFN void v_transpose(vreal r[VL])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i + 0] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int m = 0; m < 4; m++) {
+        r[m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x20);
+        r[4 + m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x31);
+    }
+}
 
 #include "simd/math_f32.h"
 

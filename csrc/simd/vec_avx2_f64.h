@@ -19,6 +19,10 @@
 typedef double real;
 typedef __m256d vreal;
 typedef __m256d vbool;
+typedef uint64_t rbits; /* the unsigned integer as wide as real */
+#define RNNC_EXP_BITS 0x7ff0000000000000ull /* the exponent field of real (NaN/inf scan) */
+#define RNNC_SET1I(x) _mm256_set1_epi64x((long long)(x))
+#define RNNC_MMI(op) _mm256_##op##_epi64
 
 #include "simd/vec_x86.inc"
 #include "simd/vec_avx2.inc"
@@ -43,6 +47,28 @@ RNNC_VFN vreal v_scale2(vreal e, vreal n)
     __m256d s1 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(n1, _mm256_set1_epi64x(1023)), 52));
     __m256d s2 = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(n2, _mm256_set1_epi64x(1023)), 52));
     return _mm256_mul_pd(_mm256_mul_pd(e, s1), s2);
+}
+
+/* ---- for the GEMM kernels (gemm/): whole-vector operations of this ISA and dtype */
+RNNC_VFN vlanes v_lanes_for(int k) /* lanes < k set */
+{
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+RNNC_VFN real v_reduce_add(vreal v)
+{
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+    return _mm_cvtsd_f64(s);
+}
+/* Transpose 4 x 4 in place (r[i] = row i, afterwards r[c] = column c). */
+RNNC_VFN void v_transpose(vreal r[VL])
+{
+    __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
 
 #include "simd/math_f64.h"

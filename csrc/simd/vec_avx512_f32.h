@@ -39,6 +39,11 @@ typedef float real;
 typedef __m512 vreal;
 typedef __mmask16 vmask;
 typedef __mmask16 vbool; /* a lane-wise comparison */
+typedef uint32_t rbits; /* the unsigned integer as wide as real */
+#define RNNC_EXP_BITS 0x7f800000u /* the exponent field of real (NaN/inf scan) */
+#define RNNC_SET1I(x) _mm512_set1_epi32((int)(x))
+#define RNNC_MMU(op) _mm512_##op##_epu32
+#define RNNC_MMUK(op) _mm512_##op##_epu32_mask
 
 RNNC_VFN vmask v_mask_for(int64_t k) { return k >= 16 ? (vmask)0xFFFF : (vmask)((1u << k) - 1); }
 
@@ -62,6 +67,35 @@ RNNC_VFN vreal v_recip(vreal d)
 {
     __m512 r = _mm512_rcp14_ps(d);
     return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+}
+
+/* ---- for the GEMM kernels (gemm/): whole-vector operations of this ISA and dtype */
+/* Transpose 16 x 16 (r[i] = row i) in place: afterwards r[c] = column c.
+ * Rounds: 32-bit interleave, 64-bit interleave within 128-bit blocks, then two
+ * rounds of 128-bit block shuffles (all on the shuffle port). */
+RNNC_VFN void v_transpose(vreal r[VL])
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* block L of u[4i+m]: rows 4i..4i+3 at column 4L+m */
+        u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int m = 0; m < 4; m++) {
+        __m512 xlo = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
+        __m512 xhi = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
+        __m512 ylo = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
+        __m512 yhi = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
+        r[m] = _mm512_shuffle_f32x4(xlo, ylo, 0x88);
+        r[8 + m] = _mm512_shuffle_f32x4(xlo, ylo, 0xDD);
+        r[4 + m] = _mm512_shuffle_f32x4(xhi, yhi, 0x88);
+        r[12 + m] = _mm512_shuffle_f32x4(xhi, yhi, 0xDD);
+    }
 }
 
 #include "simd/math_f32.h"

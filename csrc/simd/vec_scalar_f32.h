@@ -8,18 +8,13 @@
 #define RNNC_VEC_SCALAR_F32 1
 
 #include <math.h>
+#include <stdint.h>
 
 #include "simd.h"
 
-#define RNNC_VEC_TARGET
-#define RNNC_VFN RNNC_INLINE
 #define RNNC_LIBM(fn) fn##f
-#define VL 1
-
 typedef float real;
-typedef float vreal;
-typedef int vmask; /* one lane: always full */
-typedef int vbool;
+typedef uint32_t rbits; /* the unsigned integer as wide as real */
 
 #include "simd/vec_scalar.inc"
 

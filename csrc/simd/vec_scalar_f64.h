@@ -8,18 +8,13 @@
 #define RNNC_VEC_SCALAR_F64 1
 
 #include <math.h>
+#include <stdint.h>
 
 #include "simd.h"
 
-#define RNNC_VEC_TARGET
-#define RNNC_VFN RNNC_INLINE
 #define RNNC_LIBM(fn) fn
-#define VL 1
-
 typedef double real;
-typedef double vreal;
-typedef int vmask; /* one lane: always full */
-typedef int vbool;
+typedef uint64_t rbits; /* the unsigned integer as wide as real */
 
 #include "simd/vec_scalar.inc"
 

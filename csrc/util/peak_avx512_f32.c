@@ -5,8 +5,8 @@
 #include "simd.h"
 
 #if RNNC_X86
-#include "gemm/template.h"
-#include "gemm/vec_avx512_f32.h"
+#include "simd/template.h"
+#include "simd/vec_avx512_f32.h"
 
 #define RNNC_SFX f32_avx512
 #define PEAK_READ 0
