@@ -25,7 +25,7 @@ from rnnc.normalization import layer_norm, layer_norm_backward
 N = 10_000
 WARMUP = 300
 RSS_SLACK = 2 * 2 ** 20    # bytes the resident set may grow after warm-up
-BLOCK_SLACK = 200          # allocator blocks (caches, interned ints); a leak adds >= N
+BLOCK_SLACK = 1000         # allocator blocks (caches, interned ints; drift seen up to 275); a leak adds >= N
 GC_SLACK = 50
 
 # AddressSanitizer (tests/sanitize.sh) keeps freed memory in quarantine: RSS grows

@@ -114,7 +114,7 @@ void rnnc_ln_rows_backward_f64(int64_t N, int64_t C, double *dv, const double *x
 void rnnc_colsum_acc_f32(int64_t N, int64_t C, const float *A, double *acc);
 void rnnc_colsum_acc_f64(int64_t N, int64_t C, const double *A, double *acc);
 
-/* The standalone layer norm op (rnnc_layernorm_forward/backward, layernorm.c):
+/* The standalone layer norm op (rnnc_layernorm_forward/backward, ops/layernorm.c):
  * out [N, C]; mean, rstd [N] or NULL; inp [N, C]; weight, bias [C] or NULL. */
 void rnnc_layernorm_rows_forward_f32(float *out, float *mean, float *rstd, const float *inp, const float *weight, const float *bias, int64_t N, int64_t C, double eps);
 void rnnc_layernorm_rows_forward_f64(double *out, double *mean, double *rstd, const double *inp, const double *weight, const double *bias, int64_t N, int64_t C, double eps);

@@ -5,6 +5,7 @@
 #include "binding.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Check a hyperparameter lies in [lo, hi) (hi_open) or [lo, hi]; NaN fails. */
 static int check_range(const char *func, const char *name, double v, double lo, double hi,
@@ -15,6 +16,67 @@ static int check_range(const char *func, const char *name, double v, double lo, 
     snprintf(buf, sizeof buf, "[%g, %g%s, got %g", lo, hi, hi_open ? ")" : "]", v);
     PyErr_Format(PyExc_ValueError, "%s(): %s must be in %s", func, name, buf);
     return -1;
+}
+
+/* The arrays of one optimizer step: param (any shape), grad like param, and up to
+ * three state arrays like param; param and the states are updated in place. */
+typedef struct {
+    rnnc_dtype dt;
+    PyArrayObject *param, *grad, *state[3]; /* state[i] NULL when unused */
+} step_arrays;
+
+/* One optimizer state argument: its name, whether this step uses it, and (when not
+ * NULL) the condition a None in its place is reported against, e.g. "when momentum != 0"
+ * (with NULL, None is refused as any non-array is). */
+typedef struct {
+    const char *name;
+    PyObject *obj;
+    int used;
+    const char *required_when;
+} state_arg;
+
+static void step_arrays_free(step_arrays *a)
+{
+    Py_XDECREF(a->param);
+    Py_XDECREF(a->grad);
+    for (int i = 0; i < 3; i++) Py_XDECREF(a->state[i]);
+}
+
+/* Check and convert param, grad and the n (<= 3) states; -1 with the exception set
+ * (release with step_arrays_free either way). */
+static int get_step_arrays(step_arrays *a, const char *F, PyObject *po, PyObject *go,
+                           int n, const state_arg *states)
+{
+    memset(a, 0, sizeof *a);
+    if (array_dtype(po, F, "param", &a->dt) < 0) return -1;
+    int typenum = dtype_typenum(a->dt);
+    if (!(a->param = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) return -1;
+    int nd = PyArray_NDIM(a->param);
+    const npy_intp *shape = PyArray_DIMS(a->param);
+    if (!(a->grad = get_array(go, F, "grad", typenum, nd, shape, "like param"))) return -1;
+    for (int i = 0; i < n; i++) {
+        const state_arg *st = &states[i];
+        if (!st->used) continue;
+        if (st->required_when && st->obj == Py_None) {
+            PyErr_Format(PyExc_ValueError, "%s(): %s is required %s", F, st->name,
+                         st->required_when);
+            return -1;
+        }
+        a->state[i] = get_inplace_array(st->obj, F, st->name, typenum, nd, shape, "like param");
+        if (!a->state[i]) return -1;
+    }
+    return 0;
+}
+
+/* Raise the step's status, release the arrays; the entry point's return value. */
+static PyObject *step_done(rnnc_status s, const char *F, step_arrays *a)
+{
+    step_arrays_free(a);
+    if (s != RNNC_OK) {
+        raise_status(s, F);
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 /* sgd_step(param, grad, momentum_buffer, lr, momentum=0, dampening=0, weight_decay=0,
@@ -30,8 +92,6 @@ static PyObject *py_sgd_step(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *po, *go, *bo;
     double lr, momentum = 0, dampening = 0, wd = 0;
     int nesterov = 0, first = 0;
-    PyArrayObject *p = NULL, *g = NULL, *buf = NULL;
-    rnnc_dtype dt;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOd|dddpp", kwlist, &po, &go, &bo, &lr,
                                      &momentum, &dampening, &wd, &nesterov, &first))
         return NULL;
@@ -46,31 +106,15 @@ static PyObject *py_sgd_step(PyObject *self, PyObject *args, PyObject *kw)
         PyErr_Format(PyExc_ValueError, "%s(): nesterov requires momentum > 0 and dampening == 0", F);
         return NULL;
     }
-    if (array_dtype(po, F, "param", &dt) < 0) return NULL;
-    int typenum = dtype_typenum(dt);
-    if (!(p = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) goto fail;
-    int nd = PyArray_NDIM(p);
-    if (!(g = get_array(go, F, "grad", typenum, nd, PyArray_DIMS(p), "like param"))) goto fail;
-    if (momentum != 0) {
-        if (bo == Py_None) {
-            PyErr_Format(PyExc_ValueError, "%s(): momentum_buffer is required when momentum != 0", F);
-            goto fail;
-        }
-        if (!(buf = get_inplace_array(bo, F, "momentum_buffer", typenum, nd, PyArray_DIMS(p),
-                                      "like param")))
-            goto fail;
-    }
+    step_arrays a;
+    const state_arg st[] = {{"momentum_buffer", bo, momentum != 0, "when momentum != 0"}};
+    if (get_step_arrays(&a, F, po, go, 1, st) < 0) { step_arrays_free(&a); return NULL; }
     rnnc_status s;
     Py_BEGIN_ALLOW_THREADS
-    s = rnnc_sgd_step(dt, PyArray_DATA(p), PyArray_DATA(g), data_or_null(buf), PyArray_SIZE(p),
-                      lr, momentum, dampening, wd, nesterov, first);
+    s = rnnc_sgd_step(a.dt, PyArray_DATA(a.param), PyArray_DATA(a.grad), data_or_null(a.state[0]),
+                      PyArray_SIZE(a.param), lr, momentum, dampening, wd, nesterov, first);
     Py_END_ALLOW_THREADS
-    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
-    Py_DECREF(p); Py_DECREF(g); Py_XDECREF(buf);
-    Py_RETURN_NONE;
-fail:
-    Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(buf);
-    return NULL;
+    return step_done(s, F, &a);
 }
 
 /* adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr=1e-3, beta1=0.9,
@@ -87,8 +131,6 @@ static PyObject *py_adam_step(PyObject *self, PyObject *args, PyObject *kw)
     long long step;
     double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wd = 0;
     int decoupled = 0, amsgrad = 0;
-    PyArrayObject *p = NULL, *g = NULL, *m = NULL, *v = NULL, *vmax = NULL;
-    rnnc_dtype dt;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOL|dddddpp", kwlist, &po, &go, &mo, &vo,
                                      &xo, &step, &lr, &beta1, &beta2, &eps, &wd, &decoupled,
                                      &amsgrad))
@@ -103,34 +145,18 @@ static PyObject *py_adam_step(PyObject *self, PyObject *args, PyObject *kw)
         check_range(F, "eps", eps, 0, INFINITY, 1) < 0 ||
         check_range(F, "weight_decay", wd, 0, INFINITY, 1) < 0)
         return NULL;
-    if (array_dtype(po, F, "param", &dt) < 0) return NULL;
-    int typenum = dtype_typenum(dt);
-    if (!(p = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) goto fail;
-    int nd = PyArray_NDIM(p);
-    const npy_intp *shape = PyArray_DIMS(p);
-    if (!(g = get_array(go, F, "grad", typenum, nd, shape, "like param"))) goto fail;
-    if (!(m = get_inplace_array(mo, F, "exp_avg", typenum, nd, shape, "like param"))) goto fail;
-    if (!(v = get_inplace_array(vo, F, "exp_avg_sq", typenum, nd, shape, "like param"))) goto fail;
-    if (amsgrad) {
-        if (xo == Py_None) {
-            PyErr_Format(PyExc_ValueError, "%s(): max_exp_avg_sq is required when amsgrad is True", F);
-            goto fail;
-        }
-        if (!(vmax = get_inplace_array(xo, F, "max_exp_avg_sq", typenum, nd, shape, "like param")))
-            goto fail;
-    }
+    step_arrays a;
+    const state_arg st[] = {{"exp_avg", mo, 1, NULL}, {"exp_avg_sq", vo, 1, NULL},
+                            {"max_exp_avg_sq", xo, amsgrad, "when amsgrad is True"}};
+    if (get_step_arrays(&a, F, po, go, 3, st) < 0) { step_arrays_free(&a); return NULL; }
     rnnc_status s;
     Py_BEGIN_ALLOW_THREADS
-    s = rnnc_adam_step(dt, PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(m), PyArray_DATA(v),
-                       data_or_null(vmax), PyArray_SIZE(p), step, lr, beta1, beta2, eps, wd,
-                       decoupled, amsgrad);
+    s = rnnc_adam_step(a.dt, PyArray_DATA(a.param), PyArray_DATA(a.grad),
+                       PyArray_DATA(a.state[0]), PyArray_DATA(a.state[1]),
+                       data_or_null(a.state[2]), PyArray_SIZE(a.param), step, lr, beta1, beta2,
+                       eps, wd, decoupled, amsgrad);
     Py_END_ALLOW_THREADS
-    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
-    Py_DECREF(p); Py_DECREF(g); Py_DECREF(m); Py_DECREF(v); Py_XDECREF(vmax);
-    Py_RETURN_NONE;
-fail:
-    Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(m); Py_XDECREF(v); Py_XDECREF(vmax);
-    return NULL;
+    return step_done(s, F, &a);
 }
 
 /* rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr=1e-2, alpha=0.99,
@@ -145,8 +171,6 @@ static PyObject *py_rmsprop_step(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *po, *go, *so, *ao, *bo;
     double lr = 1e-2, alpha = 0.99, eps = 1e-8, wd = 0, momentum = 0;
     int centered = 0;
-    PyArrayObject *p = NULL, *g = NULL, *sq = NULL, *ga = NULL, *buf = NULL;
-    rnnc_dtype dt;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOO|dddddp", kwlist, &po, &go, &so, &ao, &bo,
                                      &lr, &alpha, &eps, &wd, &momentum, &centered))
         return NULL;
@@ -156,30 +180,18 @@ static PyObject *py_rmsprop_step(PyObject *self, PyObject *args, PyObject *kw)
         check_range(F, "weight_decay", wd, 0, INFINITY, 1) < 0 ||
         check_range(F, "momentum", momentum, 0, INFINITY, 1) < 0)
         return NULL;
-    if (array_dtype(po, F, "param", &dt) < 0) return NULL;
-    int typenum = dtype_typenum(dt);
-    if (!(p = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) goto fail;
-    int nd = PyArray_NDIM(p);
-    const npy_intp *shape = PyArray_DIMS(p);
-    if (!(g = get_array(go, F, "grad", typenum, nd, shape, "like param"))) goto fail;
-    if (!(sq = get_inplace_array(so, F, "square_avg", typenum, nd, shape, "like param"))) goto fail;
-    if (centered && !(ga = get_inplace_array(ao, F, "grad_avg", typenum, nd, shape, "like param")))
-        goto fail;
-    if (momentum > 0 &&
-        !(buf = get_inplace_array(bo, F, "momentum_buffer", typenum, nd, shape, "like param")))
-        goto fail;
+    step_arrays a;
+    const state_arg st[] = {{"square_avg", so, 1, NULL}, {"grad_avg", ao, centered, NULL},
+                            {"momentum_buffer", bo, momentum > 0, NULL}};
+    if (get_step_arrays(&a, F, po, go, 3, st) < 0) { step_arrays_free(&a); return NULL; }
     rnnc_status s;
     Py_BEGIN_ALLOW_THREADS
-    s = rnnc_rmsprop_step(dt, PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(sq),
-                          data_or_null(ga), data_or_null(buf), PyArray_SIZE(p), lr, alpha, eps,
-                          wd, momentum, centered);
+    s = rnnc_rmsprop_step(a.dt, PyArray_DATA(a.param), PyArray_DATA(a.grad),
+                          PyArray_DATA(a.state[0]), data_or_null(a.state[1]),
+                          data_or_null(a.state[2]), PyArray_SIZE(a.param), lr, alpha, eps, wd,
+                          momentum, centered);
     Py_END_ALLOW_THREADS
-    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
-    Py_DECREF(p); Py_DECREF(g); Py_DECREF(sq); Py_XDECREF(ga); Py_XDECREF(buf);
-    Py_RETURN_NONE;
-fail:
-    Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(sq); Py_XDECREF(ga); Py_XDECREF(buf);
-    return NULL;
+    return step_done(s, F, &a);
 }
 
 /* adagrad_step(param, grad, state_sum, step, lr=1e-2, lr_decay=0, eps=1e-10, weight_decay=0)
@@ -193,8 +205,6 @@ static PyObject *py_adagrad_step(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *po, *go, *so;
     long long step;
     double lr = 1e-2, lr_decay = 0, eps = 1e-10, wd = 0;
-    PyArrayObject *p = NULL, *g = NULL, *sum = NULL;
-    rnnc_dtype dt;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOL|dddd", kwlist, &po, &go, &so, &step, &lr,
                                      &lr_decay, &eps, &wd))
         return NULL;
@@ -207,24 +217,16 @@ static PyObject *py_adagrad_step(PyObject *self, PyObject *args, PyObject *kw)
         check_range(F, "eps", eps, 0, INFINITY, 1) < 0 ||
         check_range(F, "weight_decay", wd, 0, INFINITY, 1) < 0)
         return NULL;
-    if (array_dtype(po, F, "param", &dt) < 0) return NULL;
-    int typenum = dtype_typenum(dt);
-    if (!(p = get_inplace_array(po, F, "param", typenum, -1, NULL, NULL))) goto fail;
-    int nd = PyArray_NDIM(p);
-    const npy_intp *shape = PyArray_DIMS(p);
-    if (!(g = get_array(go, F, "grad", typenum, nd, shape, "like param"))) goto fail;
-    if (!(sum = get_inplace_array(so, F, "state_sum", typenum, nd, shape, "like param"))) goto fail;
+    step_arrays a;
+    const state_arg st[] = {{"state_sum", so, 1, NULL}};
+    if (get_step_arrays(&a, F, po, go, 1, st) < 0) { step_arrays_free(&a); return NULL; }
     rnnc_status s;
     Py_BEGIN_ALLOW_THREADS
-    s = rnnc_adagrad_step(dt, PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(sum),
-                          PyArray_SIZE(p), step, lr, lr_decay, eps, wd);
+    s = rnnc_adagrad_step(a.dt, PyArray_DATA(a.param), PyArray_DATA(a.grad),
+                          PyArray_DATA(a.state[0]), PyArray_SIZE(a.param), step, lr, lr_decay,
+                          eps, wd);
     Py_END_ALLOW_THREADS
-    if (s != RNNC_OK) { raise_status(s, F); goto fail; }
-    Py_DECREF(p); Py_DECREF(g); Py_DECREF(sum);
-    Py_RETURN_NONE;
-fail:
-    Py_XDECREF(p); Py_XDECREF(g); Py_XDECREF(sum);
-    return NULL;
+    return step_done(s, F, &a);
 }
 
 PyMethodDef rnnc_py_optim_methods[] = {

@@ -76,3 +76,21 @@ def parser(prog: str, doc: str) -> argparse.ArgumentParser:
 def jsonable(obj):
     """Plain Python numbers, lists and dicts (for checkpoint extras and JSON files)."""
     return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+def run_app(build_parser, run, argv=None):
+    """Parse argv with the app's parser and call run(args): a UsageError from the run
+    (a flag that cannot work with this data) becomes an argparse error (SystemExit 2,
+    the message on stderr); --threads, where given, is applied first."""
+    p = build_parser()
+    args = p.parse_args(argv)
+    if getattr(args, "distributed", False):
+        from rnnc import distributed as dist
+        dist.init_for_app(args.threads)
+    if args.threads is not None:
+        import rnnc
+        rnnc.set_num_threads(args.threads)
+    try:
+        return run(args)
+    except UsageError as exc:
+        p.error(str(exc))

@@ -292,20 +292,10 @@ def config_from_args(args) -> dict:
 def main(argv=None) -> dict:
     """Run the app; returns a dict of results ("history", "val_loss", "sample", ...).
     A flag that cannot work is an argparse error (SystemExit 2, the message on stderr)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return _run(args)
-    except UsageError as exc:
-        parser.error(str(exc))
+    return _cli.run_app(build_parser, _run, argv)
 
 
 def _run(args) -> dict:
-    if args.distributed:
-        dist.init_for_app(args.threads)
-    if args.threads is not None:
-        import rnnc
-        rnnc.set_num_threads(args.threads)
     if args.hello:
         return hello(cell=args.cell, seed=args.seed)
     if args.sample:

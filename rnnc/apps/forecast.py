@@ -510,15 +510,9 @@ def config_from_args(args) -> dict:
 def main(argv=None) -> dict:
     """Run the app; returns {"rmse", "mae", "naive_rmse", "naive_mae", "skill", "plot",
     "model_path", ...}.  A flag that cannot work is an argparse error (SystemExit 2)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.threads is not None:
-        import rnnc
-        rnnc.set_num_threads(args.threads)
-    try:
-        return run(config_from_args(args), progress=not args.no_progress)
-    except UsageError as exc:
-        parser.error(str(exc))
+    return _cli.run_app(build_parser,
+                        lambda args: run(config_from_args(args), progress=not args.no_progress),
+                        argv)
 
 
 if __name__ == "__main__":

@@ -314,20 +314,10 @@ def main(argv=None) -> dict:
     """Run the app; returns {"test_accuracy", "val_accuracy", "history", "train_seconds",
     "predictions", "out_dir", "model", "vocab", ...} (only "predictions" with --predict).
     A flag that cannot work is an argparse error (SystemExit 2, the message on stderr)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return _run(args)
-    except UsageError as exc:
-        parser.error(str(exc))
+    return _cli.run_app(build_parser, _run, argv)
 
 
 def _run(args) -> dict:
-    if args.distributed:
-        dist.init_for_app(args.threads)
-    if args.threads is not None:
-        import rnnc
-        rnnc.set_num_threads(args.threads)
     if args.predict:
         model, vocab, cfg, label_names = load_model(args.out)
         preds = classify(model, vocab, args.predict, label_names, cfg["max_len"])

@@ -1,4 +1,4 @@
-/* layernorm.c -- the standalone layer norm op (rnnc_layernorm_forward/backward in
+/* ops/layernorm.c -- the standalone layer norm op (rnnc_layernorm_forward/backward in
  * rnnc.h): argument checks, scratch and the dtype switch.  The row math is in
  * cells/layernorm.inc (rnnc_layernorm_rows_forward/backward_f32/_f64).
  *
