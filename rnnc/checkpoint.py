@@ -268,8 +268,11 @@ def atomic_write(path, write) -> str:
 # -- load -----------------------------------------------------------------------------
 # Limits that keep a small crafted file from taking the machine (a decompression bomb):
 # every member's size is checked against the header before anything is decompressed.
-DEFAULT_MAX_BYTES = 2 << 30     # total bytes of the arrays a load may return
-DEFAULT_MAX_RATIO = 100         # uncompressed / compressed size of one large member
+#: ``load(max_bytes=...)``'s default: total bytes of the arrays a load may return (2 GiB).
+DEFAULT_MAX_BYTES = 2 << 30
+#: ``load(max_ratio=...)``'s default: the largest uncompressed / compressed size of one
+#: member of 4 MiB or more.
+DEFAULT_MAX_RATIO = 100
 _RATIO_MIN_BYTES = 4 << 20      # members smaller than this are not ratio-checked
 _MAX_HEADER_BYTES = 64 << 20    # the JSON header member
 _NPY_HEADER_SLACK = 1 << 16     # an .npy member is its array's bytes plus a short header

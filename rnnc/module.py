@@ -209,7 +209,7 @@ class Module:
         return self.to(np.float32)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
-        """Freeze (False) or unfreeze every parameter, as torch's Module.requires_grad_."""
+        """Freeze (False) or unfreeze every parameter, as torch's ``Module.requires_grad_``."""
         for p in self.parameters():
             p.requires_grad = bool(requires_grad)
         return self

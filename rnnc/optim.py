@@ -557,7 +557,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
-        """lr *= gamma when the epoch is a multiple of step_size."""
+        """``lr *= gamma`` when the epoch is a multiple of ``step_size``."""
         groups = self.optimizer.param_groups
         if self.last_epoch != 0 and self.last_epoch % self.step_size == 0:
             return [g["lr"] * self.gamma for g in groups]

@@ -46,7 +46,7 @@ def register_module(cls=None, *, name: Optional[str] = None):
     """Class decorator: let rnnc.save / rnnc.load store and rebuild instances of `cls`
     (a Module, or a loss-like object with get_config()).  The class gives get_config()
     (its __init__ keyword arguments) unless __init__ takes no arguments; `name` (default
-    "module.QualName") is what the file records.
+    "module.QualName") is what the file records::
 
         @rnnc.register_module
         class Encoder(rnnc.Module):

@@ -1,5 +1,7 @@
 """Gradient checks for rnnc models, for your own tests (like torch.autograd.gradcheck).
 
+::
+
     from rnnc import testing
     model = rnnc.Sequential(rnnc.Linear(3, 8, dtype=np.float64), rnnc.Tanh(),
                             rnnc.LSTM(8, 16, bidirectional=True, dtype=np.float64),
@@ -429,20 +431,39 @@ def gradcheck(model, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float
               **forward_kwargs):
     """Check model.backward against central differences in float64.
 
-    model: any rnnc Module (forward, backward, named_parameters), built in or your own.
-    inputs: positional arguments of forward (arrays, tuples such as hx=(h0, c0), None);
-        every float64 array among them is differentiated.  forward_kwargs (lengths=, ...)
-        are passed unchanged.
-    Every input entry and parameter entry must satisfy
-        |analytic - numerical| <= atol + rtol * |numerical|.
-    fast_mode=True checks v^T J u for one random unit u per array instead (one backward,
-    two forwards per array), then re-checks any failing array entry by entry.
     Dropout and other randomness are held fixed (the model's generators are reset before
     every forward), so training mode can be checked.  Parameters, gradients, saved state
     and training mode are restored, whatever happens.
-    -> True, or raises GradcheckError with the report; with raise_exception=False, a
-    GradcheckResult (false on failure; ``.report`` names each array, its worst index,
-    analytic vs numerical, the tolerance, the first entries and the largest difference).
+
+    Parameters
+    ----------
+    model
+        Any rnnc Module (``forward``, ``backward``, ``named_parameters``), built in or
+        your own.
+    *inputs
+        Positional arguments of ``forward`` (arrays, tuples such as ``hx=(h0, c0)``,
+        None); every float64 array among them is differentiated.
+    eps, atol, rtol
+        Every input entry and parameter entry must satisfy
+        ``|analytic - numerical| <= atol + rtol * |numerical|``, the numerical value by
+        central differences of step ``eps``.
+    fast_mode
+        Check ``v^T J u`` for one random unit ``u`` per array instead (one backward, two
+        forwards per array), then re-check any failing array entry by entry.
+    raise_exception
+        Raise on a mismatch (default), or return the result.
+    seed
+        Seed of the random projection of the outputs.
+    **forward_kwargs
+        Passed to ``forward`` unchanged (``lengths=``, ...).
+
+    Returns
+    -------
+    bool or GradcheckResult
+        True, or raises :class:`GradcheckError` with the report; with
+        ``raise_exception=False``, a :class:`GradcheckResult` (false on failure;
+        ``.report`` names each array, its worst index, analytic vs numerical, the
+        tolerance, the first entries and the largest difference).
     """
     _check_numbers(eps, atol, rtol)
     prob = _Problem(model, inputs, forward_kwargs, seed)
