@@ -89,25 +89,7 @@ def pad_sequences(sequences, batch_first=True, padding_value=0, max_len=None, dt
     if dtype is not None:
         dtype = np.dtype(dtype)
 
-    arrays, voters = [], []
-    for b, seq in enumerate(sequences):
-        if isinstance(seq, (str, bytes)):
-            raise TypeError(f"{func}: sequences[{b}] is a {type(seq).__name__}; encode it to ids first "
-                            "(e.g. Vocab.encode)")
-        try:
-            arr = np.asarray(seq) if dtype is None else np.asarray(seq, dtype=dtype)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{func}: sequences[{b}] is not a rectangular array ({exc})") from None
-        if arr.dtype == object:
-            raise ValueError(f"{func}: sequences[{b}] is ragged or not numeric (object array)")
-        if arr.ndim == 0:
-            raise ValueError(f"{func}: sequences[{b}] is a scalar; every sequence needs a time axis "
-                             "(shape (L,) or (L, *F))")
-        arrays.append(arr)
-        # an empty Python list has no dtype of its own (NumPy says float64): it does not vote
-        if not (arr.size == 0 and isinstance(seq, (list, tuple))):
-            voters.append(arr)
-
+    arrays, voters = _as_sequence_arrays(sequences, dtype, func)
     feature_shape = arrays[0].shape[1:]
     for b, arr in enumerate(arrays):
         if arr.shape[1:] != feature_shape:
@@ -129,6 +111,31 @@ def pad_sequences(sequences, batch_first=True, padding_value=0, max_len=None, dt
     if not batch_first:
         padded = np.ascontiguousarray(np.swapaxes(padded, 0, 1))  # (T, B, *F)
     return padded, lengths
+
+
+def _as_sequence_arrays(sequences, dtype, func):
+    """Each sequence as an array (of `dtype` when given) -> (arrays, voters): the
+    arrays whose dtype decides the result's (an empty Python list has no dtype of its
+    own, NumPy says float64, so it does not vote)."""
+    arrays, voters = [], []
+    for b, seq in enumerate(sequences):
+        if isinstance(seq, (str, bytes)):
+            raise TypeError(f"{func}: sequences[{b}] is a {type(seq).__name__}; encode it to ids first "
+                            "(e.g. Vocab.encode)")
+        try:
+            arr = np.asarray(seq) if dtype is None else np.asarray(seq, dtype=dtype)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{func}: sequences[{b}] is not a rectangular array ({exc})") from None
+        if arr.dtype == object:
+            raise ValueError(f"{func}: sequences[{b}] is ragged or not numeric (object array)")
+        if arr.ndim == 0:
+            raise ValueError(f"{func}: sequences[{b}] is a scalar; every sequence needs a time axis "
+                             "(shape (L,) or (L, *F))")
+        arrays.append(arr)
+        # an empty Python list has no dtype of its own (NumPy says float64): it does not vote
+        if not (arr.size == 0 and isinstance(seq, (list, tuple))):
+            voters.append(arr)
+    return arrays, voters
 
 
 def unpad(padded, lengths, batch_first=True):

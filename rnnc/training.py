@@ -24,6 +24,15 @@ Batches are batch first, so recurrent layers should use batch_first=True (Keras'
 Every step: ``model.train(); out = model(x[, lengths]); loss = loss_fn(out, y);
 optimizer.zero_grad(); model.backward(loss_fn.backward())``; optional
 ``clip_grad_norm_``; ``optimizer.step()``.  Shuffling is seeded (seed=...), so runs repeat exactly.
+
+Distributed: ``fit(..., distributed=True)`` is data-parallel over MPI ranks
+(rnnc.distributed; launch with mpiexec).  Every rank passes the same data and the same
+seed; each rank computes its share of every global batch (torch's DistributedSampler
+dealing, the epoch padded to a multiple of the ranks); gradients are averaged every step,
+before clipping; metrics and validation are reduced over ranks, so every rank gets the
+same History; only rank 0 shows progress and writes checkpoints; early stopping stops
+every rank together.  Rank 0's model and optimizer state are broadcast first.  Dropout
+layers built with the same seed draw the same masks on every rank.
 """
 from __future__ import annotations
 
@@ -622,17 +631,16 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
         E.g. ``CrossEntropyLoss()``: ``loss_fn(out, y) -> float``, ``loss_fn.backward()``.
     optimizer : rnnc.optim.Optimizer
         E.g. ``rnnc.optim.Adam(model.parameters())``: ``zero_grad()``, ``step()``.
-    epochs : int, default 1
-    batch_size : int, default 32
-        With ``distributed=True``, the global batch (a multiple of the number of ranks).
+    epochs, batch_size : int, default 1, 32
+        With ``distributed=True``, batch_size is the global batch (a multiple of the
+        number of ranks).
     val_data : tuple, optional
         Evaluated after each epoch (eval mode) into ``"val_loss"``, ``"val_<metric>"``.
     validation_split : float, default 0.0
         A fraction of `train_data`, its last samples before shuffling (as Keras), held
         out as `val_data` instead.
-    shuffle : bool, default True
-    seed : int, default 0
-        Seeds the shuffling, so runs repeat exactly.
+    shuffle, seed : bool, int, default True, 0
+        The seed fixes the shuffling, so runs repeat exactly.
     clip_grad_norm : float, optional
         Max global L2 norm of the gradients (``rnnc.clip_grad_norm_``), applied every step.
     metrics : str, callable or list, optional
@@ -642,25 +650,17 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
     early_stopping : EarlyStopping, optional
         Its best weights are restored at the end.
     checkpoint_path : str or path, optional
-        Save the best model + optimizer there (rnnc.checkpoint), judged by the
-        early-stopping monitor, else ``"val_loss"`` with `val_data`, else ``"loss"``.
+        Save the best model + optimizer there, by the early-stopping monitor, else
+        ``"val_loss"`` with `val_data`, else ``"loss"``.
     callbacks : sequence of Callback, default ()
-    progress : bool, default True
-        A tqdm bar per epoch with the running loss; False for none.
-    verbose : {"auto", 0, 1, 2}, default "auto"
-        As Keras: 0 silent, 1 a bar per epoch, 2 one line per epoch; ``"auto"`` follows
-        `progress`.
+    progress, verbose : bool, {"auto", 0, 1, 2}, default True, "auto"
+        A tqdm bar per epoch with the running loss; verbose as Keras: 0 silent, 1 a bar
+        per epoch, 2 one line per epoch, ``"auto"`` follows `progress`.
     collate : callable, optional
         ``f(xs, ys) -> (inputs, targets, lengths or None)`` replaces the batching.
     distributed : bool, default False
-        Data-parallel over MPI ranks (rnnc.distributed; launch with mpiexec): every rank
-        passes the same data and the same seed; each rank computes its share of every
-        global batch (torch's DistributedSampler dealing, the epoch padded to a multiple
-        of the ranks); gradients are averaged every step, before clipping; metrics and
-        validation are reduced over ranks, so every rank gets the same History; only
-        rank 0 shows progress and writes checkpoints; early stopping stops every rank
-        together.  Rank 0's model and optimizer state are broadcast first.  Dropout
-        layers built with the same seed draw the same masks on every rank.
+        Data-parallel over MPI ranks (launch with mpiexec; the module docstring,
+        "Distributed", says how batches, metrics, checkpoints and stopping work).
 
     Returns
     -------
@@ -674,13 +674,10 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
         `epochs`, `validation_split` or `verbose`, or an unknown metric.
     TypeError
         `train_data` or `val_data` not a tuple of 2 or 3, a `loss_fn` or `optimizer`
-        without the methods named above, or variable-length data for a model whose
-        forward takes no ``lengths``.
+        without the methods above, or lengths for a forward that takes none.
 
-    Notes
-    -----
-    A non-finite loss stops training (with a RuntimeWarning) before that step's update.
-    The model's train/eval mode is restored when fit returns.
+    A non-finite loss stops training (with a RuntimeWarning) before that step's update;
+    the model's train/eval mode is restored when fit returns.
 
     Examples
     --------
@@ -712,8 +709,16 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
         params.update(rank=run.rank, world_size=run.world)
         verbose = verbose if run.rank == 0 else 0
     history = History(params)
-    was_training = getattr(model, "training", True)
     rng = np.random.default_rng(seed) if shuffle else None
+    _train_epochs(run, cbs, epochs, rng, verbose, history)
+    return history
+
+
+def _train_epochs(run, cbs, epochs, rng, verbose, history) -> None:
+    """fit's epochs with the callbacks around them; the model's train/eval mode is
+    restored at the end whatever happens."""
+    model = run.model
+    was_training = getattr(model, "training", True)
     for cb in cbs:
         cb.on_train_begin(model, history)
     try:
@@ -726,14 +731,13 @@ def fit(model, train_data, loss_fn, optimizer, *, epochs: int = 1, batch_size: i
             for cb in cbs:
                 if cb.on_epoch_end(epoch, logs, model):
                     stop = True
-            if run.agree(stop):
+            if run.agree(stop):   # every rank stops together
                 history.stopped_epoch, history.stop_reason = epoch, "early stopping"
                 break
     finally:
         model.train(was_training)
     for cb in cbs:
         cb.on_train_end(model, history)
-    return history
 
 
 def _evaluate(model, data: _Data, loss_fn, batch_size, metrics, ignore_index, prefix="",
