@@ -32,6 +32,7 @@ import hashlib
 import os
 import sys
 import time
+import traceback
 
 import numpy as np
 
@@ -140,8 +141,14 @@ def init(*, timeout: float | None = None, require_mpi: bool = False) -> int:
 
 
 def _abort_on_uncaught(etype, value, tb):
-    """Print the traceback, then end every rank: the others would wait for this one."""
-    _world.previous_hook(etype, value, tb)
+    """Print the traceback, then end every rank: the others would wait for this one.
+    The traceback is formatted first and written in one piece, so a rank that MPI ends
+    meanwhile (another rank leaving) cannot cut it short."""
+    if _world.previous_hook is sys.__excepthook__:
+        sys.stderr.write("".join(traceback.format_exception(etype, value, tb)))
+        sys.stderr.flush()
+    else:
+        _world.previous_hook(etype, value, tb)
     if _world.comm is not None and not issubclass(etype, KeyboardInterrupt):
         abort(f"rank {_world.rank} of {_world.size} raised an uncaught {etype.__name__}")
 
